@@ -1,0 +1,56 @@
+// Package formats defines what a package format implements: reading the
+// metadata of one artifact, and writing a repository's index files into a
+// tree. Formats know nothing of keys, networks or the command line.
+package formats
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/stockpile/stockpile/config"
+	"github.com/stockpile/stockpile/dist"
+)
+
+// Format is one kind of repository (apt, yum, pypi, npm).
+type Format interface {
+	// Inspect reads what the index needs from one artifact's bytes. The result
+	// is cached by the artifact's sha256, so it must depend on the bytes and
+	// the file name alone. Malformed or hostile input returns an error.
+	Inspect(r io.ReaderAt, size int64, filename string) (Meta, error)
+
+	// Index writes the repository's index files, and places its artifacts,
+	// into the tree. Artifacts are sorted by manifest path.
+	Index(b *Build, repo *config.Repository, artifacts []*Artifact, tree *dist.Tree) error
+}
+
+// Meta is a format's metadata for one artifact, as JSON (it is cached on disk).
+type Meta = json.RawMessage
+
+// Digests are the hashes of an artifact, computed in one pass over its bytes.
+type Digests struct {
+	Size   int64  `json:"size"`
+	MD5    string `json:"md5"`
+	SHA1   string `json:"sha1"`
+	SHA256 string `json:"sha256"`
+	SHA512 string `json:"sha512"`
+}
+
+// Artifact is one verified artifact of a repository.
+type Artifact struct {
+	Manifest *config.Manifest
+	Digests  Digests
+	Meta     Meta   // what Inspect returned for these bytes
+	Local    string // path of the verified bytes on local disk
+}
+
+// Build carries what every format may need from the registry being built.
+type Build struct {
+	// Now is the build time: SOURCE_DATE_EPOCH, the commit time or the clock.
+	Now time.Time
+	// BaseURL is the public URL of the tree's root, ending in "/"; may be empty.
+	BaseURL string
+	// Previous reads a file of the previously built tree (for counters that
+	// must only grow), or returns an error if there is none.
+	Previous func(path string) ([]byte, error)
+}
