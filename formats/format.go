@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stockpile/stockpile/config"
+	"github.com/stockpile/stockpile/digest"
 	"github.com/stockpile/stockpile/dist"
 )
 
@@ -27,19 +28,10 @@ type Format interface {
 // Meta is a format's metadata for one artifact, as JSON (it is cached on disk).
 type Meta = json.RawMessage
 
-// Digests are the hashes of an artifact, computed in one pass over its bytes.
-type Digests struct {
-	Size   int64  `json:"size"`
-	MD5    string `json:"md5"`
-	SHA1   string `json:"sha1"`
-	SHA256 string `json:"sha256"`
-	SHA512 string `json:"sha512"`
-}
-
 // Artifact is one verified artifact of a repository.
 type Artifact struct {
 	Manifest *config.Manifest
-	Digests  Digests
+	Digests  digest.Set
 	Meta     Meta   // what Inspect returned for these bytes
 	Local    string // path of the verified bytes on local disk
 }
@@ -50,6 +42,8 @@ type Build struct {
 	Now time.Time
 	// BaseURL is the public URL of the tree's root, ending in "/"; may be empty.
 	BaseURL string
+	// Compress makes .gz and .xz variants of index files.
+	Compress *dist.Compressor
 	// Previous reads a file of the previously built tree (for counters that
 	// must only grow), or returns an error if there is none.
 	Previous func(path string) ([]byte, error)
