@@ -1,0 +1,151 @@
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/stockpile/stockpile/config"
+	"github.com/stockpile/stockpile/internal/atomicfile"
+	"github.com/stockpile/stockpile/signing"
+)
+
+// Private keys live under .stockpile/, which Init makes Git ignore.
+const (
+	StateDir       = ".stockpile"
+	openPGPKeyPath = ".stockpile/keys/openpgp.asc"
+	openPGPPubPath = "keys/openpgp.asc"
+)
+
+// InitOptions configure Init.
+type InitOptions struct {
+	Dir     string
+	Name    string // registry name; defaults to the folder's name
+	BaseURL string
+	Now     time.Time
+}
+
+// Init scaffolds a registry repository in dir: repos.yaml with one repository
+// per format, the manifest and blob folders, a development OpenPGP key under
+// .stockpile/ (Git-ignored) and its public half under keys/.
+func Init(opts InitOptions) error {
+	dir := opts.Dir
+	if _, err := os.Stat(filepath.Join(dir, config.ConfigFile)); err == nil {
+		return fmt.Errorf("%s already exists in %s", config.ConfigFile, dir)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	name := opts.Name
+	if name == "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		name = filepath.Base(abs)
+	}
+	baseURL := opts.BaseURL
+	if baseURL == "" {
+		baseURL = "http://127.0.0.1:8080/"
+	}
+	files := []scaffoldFile{
+		{config.ConfigFile, []byte(fmt.Sprintf(initConfig, name, baseURL, openPGPKeyPath)), 0o644},
+		{".gitignore", []byte(StateDir + "/\n/public/\n"), 0o644},
+	}
+	for _, repo := range []string{"apt", "yum", "pypi", "npm"} {
+		files = append(files, scaffoldFile{filepath.Join(config.ManifestDir, repo, ".gitkeep"), nil, 0o644})
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, f.path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if _, err := os.Stat(p); err == nil && f.path == ".gitignore" {
+			continue // keep the user's own
+		}
+		if err := os.WriteFile(p, f.data, f.mode); err != nil {
+			return err
+		}
+	}
+	_, err := CreateKeys(KeyOptions{Dir: dir, Name: name, Now: opts.Now})
+	return err
+}
+
+// KeyOptions configure CreateKeys.
+type KeyOptions struct {
+	Dir       string
+	Name      string // who the key belongs to; defaults to the registry name
+	Now       time.Time
+	IfMissing bool // keep an existing key instead of refusing
+}
+
+// CreateKeys makes the development OpenPGP key that repos.yaml names
+// (signing.openpgp, a path inside the repository) and writes its public half
+// to keys/openpgp.asc. It reports whether a key was created.
+func CreateKeys(opts KeyOptions) (bool, error) {
+	reg, err := config.LoadConfig(os.DirFS(opts.Dir))
+	if err != nil {
+		return false, err
+	}
+	ref := reg.Signing.OpenPGP
+	if ref == "" || strings.Contains(ref, ":") {
+		return false, fmt.Errorf("signing.openpgp in %s is %q; development keys are made only for a path inside the repository", config.ConfigFile, ref)
+	}
+	privPath := filepath.Join(opts.Dir, filepath.FromSlash(ref))
+	if _, err := os.Stat(privPath); err == nil {
+		if opts.IfMissing {
+			return false, nil
+		}
+		return false, fmt.Errorf("%s already exists; remove it first to replace the key", ref)
+	}
+	name := opts.Name
+	if name == "" {
+		name = reg.Name
+	}
+	key, err := signing.GenerateOpenPGP(name+" signing key", "", opts.Now)
+	if err != nil {
+		return false, err
+	}
+	priv, err := key.ArmoredPrivate()
+	if err != nil {
+		return false, err
+	}
+	pub, err := key.ArmoredPublic()
+	if err != nil {
+		return false, err
+	}
+	if err := atomicfile.Write(privPath, bytes.NewReader(priv), 0o600); err != nil {
+		return false, err
+	}
+	return true, atomicfile.Write(filepath.Join(opts.Dir, openPGPPubPath), bytes.NewReader(pub), 0o644)
+}
+
+type scaffoldFile struct {
+	path string
+	data []byte
+	mode os.FileMode
+}
+
+const initConfig = `# Stockpile registry settings. Manifests live under packages/<repository>/.
+name: %q
+base_url: %q
+signing:
+  openpgp: %s   # private key; Git-ignored. CI: use env:STOCKPILE_OPENPGP_KEY
+repositories:
+  - name: apt
+    format: apt
+    apt:
+      suites: [stable]
+      components: [main]
+      architectures: [amd64, arm64]
+  - name: yum
+    format: yum
+  - name: pypi
+    format: pypi
+  - name: npm
+    format: npm
+`
