@@ -6,7 +6,7 @@
 //
 //	sha256/<first 2 hex>/<hex>       verified artifact bytes
 //	sha256/<first 2 hex>/<hex>.json  their digests (digest.Set)
-//	stat.gob                         digests of local files by path and stat data
+//	stat.bin                         digests of local files by path and stat data
 //	tmp/                             downloads in progress
 package artifact
 

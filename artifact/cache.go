@@ -67,10 +67,9 @@ func (r *Resolver) remote(ctx context.Context, m *config.Manifest, src string, o
 	}
 
 	local, d, ok, err := r.cached(ctx, m, src)
-	if err != nil || ok {
-		return local, d, err
+	if err == nil && !ok {
+		local, d, err = r.fetch(ctx, m, src, open)
 	}
-	local, d, err = r.fetch(ctx, m, src, open)
 	if err != nil {
 		var mismatch *MismatchError
 		if errors.As(err, &mismatch) || errors.Is(err, ctx.Err()) {
@@ -101,7 +100,7 @@ func validSHA256(s string) bool {
 // cached looks m's bytes up in the cache.
 func (r *Resolver) cached(ctx context.Context, m *config.Manifest, src string) (string, digest.Set, bool, error) {
 	if !validSHA256(m.SHA256) {
-		return "", digest.Set{}, false, fmt.Errorf("%s: sha256 %q is not 64 lowercase hex digits", m.Pos("sha256"), m.SHA256)
+		return "", digest.Set{}, false, fmt.Errorf("sha256 %q is not 64 lowercase hex digits", m.SHA256)
 	}
 	p := r.blobPath(m.SHA256)
 	fi, err := os.Stat(p)

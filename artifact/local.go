@@ -1,8 +1,9 @@
 package artifact
 
 import (
+	"bytes"
 	"context"
-	"encoding/gob"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -84,10 +86,13 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// statFile is the stat cache's file in the cache folder.
+// The stat cache's file in the cache folder: a header, then per file its
+// path, stat data and digests, in a fixed binary layout that a large
+// registry's warm build loads in milliseconds.
 const (
-	statFile    = "stat.gob"
-	statVersion = 1
+	statFile   = "stat.bin"
+	statMagic  = "stockpile stat cache 1\n"
+	statRecord = 5*8 + 16 + 20 + 32 + 64 // after the path
 )
 
 // statKey is what must be unchanged for a file's remembered digests to hold.
@@ -113,11 +118,6 @@ type statEntry struct {
 	SHA512 [64]byte
 }
 
-type statFileData struct {
-	Version int
-	Entries map[string]statEntry
-}
-
 // statCache maps absolute paths to the digests of their files.
 type statCache struct {
 	file    string // "" when there is no cache folder to keep it in
@@ -132,17 +132,83 @@ func loadStatCache(dir string) *statCache {
 		return c
 	}
 	c.file = filepath.Join(dir, statFile)
-	f, err := os.Open(c.file)
+	data, err := os.ReadFile(c.file)
 	if err != nil {
 		return c
 	}
-	defer f.Close()
-	var data statFileData
 	// A cache that cannot be read is rebuilt, never an error.
-	if err := gob.NewDecoder(f).Decode(&data); err == nil && data.Version == statVersion && data.Entries != nil {
-		c.entries = data.Entries
+	if entries, ok := decodeStats(data); ok {
+		c.entries = entries
 	}
 	return c
+}
+
+func decodeStats(data []byte) (map[string]statEntry, bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(statMagic))
+	if !ok {
+		return nil, false
+	}
+	count, n := binary.Uvarint(rest)
+	if n <= 0 || count > uint64(len(rest))/statRecord {
+		return nil, false
+	}
+	rest = rest[n:]
+	entries := make(map[string]statEntry, count)
+	for range count {
+		plen, n := binary.Uvarint(rest)
+		if n <= 0 || plen > uint64(len(rest)-n) || uint64(len(rest)-n)-plen < statRecord {
+			return nil, false
+		}
+		path := string(rest[n : n+int(plen)])
+		rec := rest[n+int(plen):]
+		var e statEntry
+		le := binary.LittleEndian
+		e.Key = statKey{
+			Size:  int64(le.Uint64(rec[0:])),
+			MTime: int64(le.Uint64(rec[8:])),
+			CTime: int64(le.Uint64(rec[16:])),
+			Ino:   le.Uint64(rec[24:]),
+			Dev:   le.Uint64(rec[32:]),
+		}
+		rec = rec[40:]
+		rec = rec[copy(e.MD5[:], rec):]
+		rec = rec[copy(e.SHA1[:], rec):]
+		rec = rec[copy(e.SHA256[:], rec):]
+		rec = rec[copy(e.SHA512[:], rec):]
+		entries[path] = e
+		rest = rec
+	}
+	return entries, len(rest) == 0
+}
+
+func encodeStats(entries map[string]statEntry) []byte {
+	paths := make([]string, 0, len(entries))
+	size := len(statMagic) + binary.MaxVarintLen64
+	for p := range entries {
+		paths = append(paths, p)
+		size += binary.MaxVarintLen64 + len(p) + statRecord
+	}
+	// Sorted, so that an unchanged cache is written byte for byte the same.
+	slices.Sort(paths)
+	buf := make([]byte, 0, size)
+	buf = append(buf, statMagic...)
+	buf = binary.AppendUvarint(buf, uint64(len(paths)))
+	le := binary.LittleEndian
+	for _, p := range paths {
+		e := entries[p]
+		buf = binary.AppendUvarint(buf, uint64(len(p)))
+		buf = append(buf, p...)
+		buf = le.AppendUint64(buf, uint64(e.Key.Size))
+		buf = le.AppendUint64(buf, uint64(e.Key.MTime))
+		buf = le.AppendUint64(buf, uint64(e.Key.CTime))
+		buf = le.AppendUint64(buf, e.Key.Ino)
+		buf = le.AppendUint64(buf, e.Key.Dev)
+		buf = append(buf, e.MD5[:]...)
+		buf = append(buf, e.SHA1[:]...)
+		buf = append(buf, e.SHA256[:]...)
+		buf = append(buf, e.SHA512[:]...)
+	}
+	return buf
 }
 
 // save writes the cache if it changed, leaving out files that are gone.
@@ -161,19 +227,7 @@ func (c *statCache) save() error {
 	if err := os.MkdirAll(filepath.Dir(c.file), 0o755); err != nil {
 		return fmt.Errorf("stat cache: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(c.file), ".stat-*")
-	if err != nil {
-		return fmt.Errorf("stat cache: %w", err)
-	}
-	defer os.Remove(f.Name())
-	err = gob.NewEncoder(f).Encode(statFileData{Version: statVersion, Entries: c.entries})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), c.file)
-	}
-	if err != nil {
+	if err := writeAtomic(c.file, encodeStats(c.entries)); err != nil {
 		return fmt.Errorf("stat cache: %w", err)
 	}
 	c.dirty = false

@@ -73,6 +73,7 @@ func Build(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer b.snap.Close()
 	defer b.resolver.Close()
 	steps := []struct {
 		name string
@@ -146,6 +147,7 @@ func newBuild(opts Options) (*build, error) {
 			CacheDir: opts.CacheDir,
 			Root:     snap.FS,
 			RootDir:  snap.Dir,
+			Clock:    opts.Clock,
 		}),
 		tree:   dist.NewTree(),
 		now:    now,

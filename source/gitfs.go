@@ -18,8 +18,12 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
-// maxLinks bounds symbolic-link resolution, as the kernel's ELOOP does.
-const maxLinks = 40
+const (
+	// maxLinks bounds symbolic-link resolution, as the kernel's ELOOP does.
+	maxLinks = 40
+	// maxLinkLen bounds a link target, as PATH_MAX does.
+	maxLinkLen = 4096
+)
 
 var (
 	errIsDir      = errors.New("is a directory")
@@ -27,6 +31,7 @@ var (
 	errNotLink    = errors.New("not a symbolic link")
 	errLinkLoop   = errors.New("too many levels of symbolic links")
 	errLinkEscape = errors.New("symbolic link points outside the repository")
+	errLinkLong   = errors.New("symbolic link target too long")
 )
 
 // gitFS is a read-only fs.FS over one Git tree. Every file has the commit's
@@ -155,7 +160,7 @@ func (f *gitFS) lookup(op, name string, follow bool) (entry, error) {
 		if links++; links > maxLinks {
 			return entry{}, &fs.PathError{Op: op, Path: name, Err: errLinkLoop}
 		}
-		target, err := f.readBlob(e.hash)
+		target, err := f.readLink(e.hash)
 		if err != nil {
 			return entry{}, &fs.PathError{Op: op, Path: name, Err: err}
 		}
@@ -209,6 +214,18 @@ func (f *gitFS) readBlob(h plumbing.Hash) ([]byte, error) {
 		return nil, fmt.Errorf("blob %s: read %d bytes, object header says %d", h, buf.Len(), size)
 	}
 	return buf.Bytes(), nil
+}
+
+// readLink returns the target held by the symbolic-link blob h.
+func (f *gitFS) readLink(h plumbing.Hash) ([]byte, error) {
+	n, err := f.blobSize(h)
+	if err != nil {
+		return nil, err
+	}
+	if n > maxLinkLen {
+		return nil, errLinkLong
+	}
+	return f.readBlob(h)
 }
 
 // blobSize returns the size of blob h without reading its content.
@@ -358,7 +375,7 @@ func (f *gitFS) ReadLink(name string) (string, error) {
 	if e.mode != filemode.Symlink {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: errNotLink}
 	}
-	target, err := f.readBlob(e.hash)
+	target, err := f.readLink(e.hash)
 	if err != nil {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
 	}

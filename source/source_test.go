@@ -521,6 +521,7 @@ func TestSymlinkLimits(t *testing.T) {
 		"escape":  {data: "../outside", mode: filemode.Symlink},
 		"abs":     {data: "/etc/passwd", mode: filemode.Symlink},
 		"self":    {data: ".", mode: filemode.Symlink},
+		"long":    {data: strings.Repeat("d/", 3000) + "x", mode: filemode.Symlink},
 		"d/x":     {data: "x"},
 		"d/again": {data: "../d", mode: filemode.Symlink},
 	})
@@ -528,7 +529,7 @@ func TestSymlinkLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"a", "escape", "abs", "a/x"} {
+	for _, name := range []string{"a", "escape", "abs", "a/x", "long"} {
 		if _, err := fs.ReadFile(s.FS, name); err == nil {
 			t.Errorf("ReadFile(%q) succeeded, want an error", name)
 		}
