@@ -117,9 +117,9 @@ func readControl(r io.ReaderAt, size, maxTar int64) ([]byte, error) {
 	return readControlTar(r, control, maxTar)
 }
 
-// nextMember returns the next member, which must be prefix with a compression
-// suffix dpkg knows. Members whose name starts with '_' are skipped, as dpkg
-// does.
+// nextMember returns the next member, whose name must be prefix plus a
+// compression suffix dpkg knows. Members whose name starts with '_' are
+// skipped, as dpkg does.
 func nextMember(ar *arReader, prefix string) (arMember, error) {
 	for {
 		m, err := ar.Next()

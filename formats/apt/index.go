@@ -242,6 +242,8 @@ type packagesIndex struct {
 	plain []byte
 	gz    []byte
 	xz    []byte
+	key   [32]byte  // SHA-256 of plain
+	sums  [3]string // hex SHA-256 of plain, gz, xz
 }
 
 // packagesIndexes renders every Packages file. Architecture: all packages
@@ -265,12 +267,16 @@ func packagesIndexes(repo *config.Repository, suites, components []string, entri
 						b.WriteByte('\n')
 					}
 				}
+				plain := b.Bytes()
+				if plain == nil {
+					plain = []byte{} // nil Data would mark an artifact in the tree
+				}
 				rel := c + "/binary-" + arch
 				out = append(out, &packagesIndex{
 					suite: s,
 					dir:   repo.Name + "/dists/" + s + "/" + rel,
 					rel:   rel,
-					plain: append([]byte{}, b.Bytes()...), // never nil: nil Data marks an artifact
+					plain: plain,
 				})
 			}
 		}
@@ -286,15 +292,17 @@ func compressAll(c *dist.Compressor, idx []*packagesIndex) error {
 		data []byte
 		xz   bool
 		out  []byte
+		sum  string // hex SHA-256 of out
 		err  error
 	}
 	var jobs []*job
 	byContent := map[[32]byte][2]*job{}
 	for _, ix := range idx {
-		sum := sha256.Sum256(ix.plain)
-		if _, ok := byContent[sum]; !ok {
+		ix.key = sha256.Sum256(ix.plain)
+		ix.sums[0] = hex.EncodeToString(ix.key[:])
+		if _, ok := byContent[ix.key]; !ok {
 			gz, xz := &job{data: ix.plain}, &job{data: ix.plain, xz: true}
-			byContent[sum] = [2]*job{gz, xz}
+			byContent[ix.key] = [2]*job{gz, xz}
 			jobs = append(jobs, gz, xz)
 		}
 	}
@@ -317,6 +325,8 @@ func compressAll(c *dist.Compressor, idx []*packagesIndex) error {
 				} else {
 					j.out, j.err = c.Gzip(j.data)
 				}
+				sum := sha256.Sum256(j.out)
+				j.sum = hex.EncodeToString(sum[:])
 			}
 		}()
 	}
@@ -331,21 +341,28 @@ func compressAll(c *dist.Compressor, idx []*packagesIndex) error {
 		}
 	}
 	for _, ix := range idx {
-		pair := byContent[sha256.Sum256(ix.plain)]
+		pair := byContent[ix.key]
 		ix.gz, ix.xz = pair[0].out, pair[1].out
+		ix.sums[1], ix.sums[2] = pair[0].sum, pair[1].sum
 	}
 	return nil
 }
 
-// variant is one file of an index: its name in the binary-<arch> folder and bytes.
+// variant is one file of an index: its name in the binary-<arch> folder,
+// bytes and hex SHA-256.
 type variant struct {
-	name string
-	data []byte
+	name   string
+	data   []byte
+	sha256 string
 }
 
 // variants returns the index's files: uncompressed, .gz and .xz.
 func (ix *packagesIndex) variants() []variant {
-	return []variant{{"Packages", ix.plain}, {"Packages.gz", ix.gz}, {"Packages.xz", ix.xz}}
+	return []variant{
+		{"Packages", ix.plain, ix.sums[0]},
+		{"Packages.gz", ix.gz, ix.sums[1]},
+		{"Packages.xz", ix.xz, ix.sums[2]},
+	}
 }
 
 // add puts the index's files and their by-hash copies into the tree.
@@ -354,8 +371,7 @@ func (ix *packagesIndex) add(tree *dist.Tree) error {
 		if err := tree.Add(ix.dir+"/"+v.name, v.data); err != nil {
 			return err
 		}
-		sum := sha256.Sum256(v.data)
-		if err := tree.Add(ix.dir+"/by-hash/SHA256/"+hex.EncodeToString(sum[:]), v.data); err != nil {
+		if err := tree.Add(ix.dir+"/by-hash/SHA256/"+v.sha256, v.data); err != nil {
 			return err
 		}
 	}
@@ -391,8 +407,7 @@ func release(repo *config.Repository, suite string, components []string, date ti
 	var sums []sum
 	for _, ix := range idx {
 		for _, v := range ix.variants() {
-			h := sha256.Sum256(v.data)
-			sums = append(sums, sum{ix.rel + "/" + v.name, hex.EncodeToString(h[:]), len(v.data)})
+			sums = append(sums, sum{ix.rel + "/" + v.name, v.sha256, len(v.data)})
 		}
 	}
 	sort.Slice(sums, func(i, j int) bool { return sums[i].path < sums[j].path })
