@@ -41,7 +41,8 @@ type Registry struct {
 // relative to the registry root, "env:NAME" for a key held in an environment
 // variable, or "file:///abs/path".
 type Signing struct {
-	OpenPGP string `yaml:"openpgp"`
+	OpenPGP string `yaml:"openpgp"` // apt Release, yum repomd.xml
+	NPM     string `yaml:"npm"`     // ECDSA P-256 key for npm registry signatures
 }
 
 // Repository is one published repository, in one format.

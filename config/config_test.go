@@ -30,8 +30,8 @@ func manifest(fields string) string {
 
 func TestLoad(t *testing.T) {
 	fsys := fstest.MapFS{
-		"repos.yaml": {Data: []byte(goodConfig)},
-		"packages/apt/hello.yaml": {Data: []byte(manifest("source: blobs/apt/hello_1.0_amd64.deb\nsuite: testing\n"))},
+		"repos.yaml":                 {Data: []byte(goodConfig)},
+		"packages/apt/hello.yaml":    {Data: []byte(manifest("source: blobs/apt/hello_1.0_amd64.deb\nsuite: testing\n"))},
 		"packages/apt/sub/other.yml": {Data: []byte(strings.Replace(manifest("source: https://example.org/x.deb\n"), "hello_", "other_", 1))},
 		"packages/pypi/.gitkeep":     {Data: nil},
 	}
@@ -161,4 +161,27 @@ func FuzzParseManifest(f *testing.F) {
 			t.Fatalf("error without a location: %v", err)
 		}
 	})
+}
+
+func TestManifestPlacementFields(t *testing.T) {
+	reg, err := ParseConfig([]byte("repositories:\n  - name: py\n    format: pypi\n  - name: js\n    format: npm\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseManifest("packages/py/a.yaml", []byte(manifest("source: blobs/a\nyanked: broken build\n")), reg)
+	if err != nil || !m.Yanked || m.YankReason != "broken build" {
+		t.Errorf("yanked with a reason: %+v, %v", m, err)
+	}
+	m, err = ParseManifest("packages/py/a.yaml", []byte(manifest("source: blobs/a\nyanked: true\n")), reg)
+	if err != nil || !m.Yanked || m.YankReason != "" {
+		t.Errorf("yanked: true: %+v, %v", m, err)
+	}
+	m, err = ParseManifest("packages/js/a.yaml", []byte(manifest("source: blobs/a\ntags: [next, beta]\ndeprecated: use b\n")), reg)
+	if err != nil || !cmp.Equal(m.Tags, []string{"next", "beta"}) || m.Deprecated != "use b" {
+		t.Errorf("npm fields: %+v, %v", m, err)
+	}
+	_, err = ParseManifest("packages/js/a.yaml", []byte(manifest("source: blobs/a\ntags: [latest, \"1.0\"]\n")), reg)
+	if err == nil || !strings.Contains(err.Error(), `tag "latest" is set by the build`) || !strings.Contains(err.Error(), `tag "1.0" must be a word`) {
+		t.Errorf("bad tags: %v", err)
+	}
 }

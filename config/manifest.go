@@ -35,6 +35,13 @@ type Manifest struct {
 	Suite     string
 	Component string
 
+	// PyPI: a yanked file stays listed; installers skip it unless pinned.
+	Yanked     bool
+	YankReason string
+	// npm: extra dist-tags pointing at this version, and a deprecation message.
+	Tags       []string
+	Deprecated string
+
 	// Lines maps each field name to its line, for later diagnostics.
 	Lines map[string]int
 }
@@ -60,13 +67,18 @@ func (m *Manifest) Errorf(field, format string, args ...any) *Error {
 // manifestFields lists the fields a manifest may have, with the formats that
 // accept each (nil: every format).
 var manifestFields = map[string][]string{
-	"file":      nil,
-	"sha256":    nil,
-	"size":      nil,
-	"source":    nil,
-	"suite":     {"apt"},
-	"component": {"apt"},
+	"file":       nil,
+	"sha256":     nil,
+	"size":       nil,
+	"source":     nil,
+	"suite":      {"apt"},
+	"component":  {"apt"},
+	"yanked":     {"pypi"},
+	"tags":       {"npm"},
+	"deprecated": {"npm"},
 }
+
+var distTag = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]*$`)
 
 var (
 	hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -183,11 +195,27 @@ func parseManifest(name string, data []byte, reg *Registry, p *problems) *Manife
 			p.add(name, k.Line, "field %q does not apply to %s repositories", k.Value, repo.Format)
 			continue
 		}
+		if k.Value == "tags" {
+			m.Tags = parseTags(name, v, p)
+			continue
+		}
 		if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
 			p.add(name, v.Line, "field %q must be a single value", k.Value)
 			continue
 		}
 		switch k.Value {
+		case "yanked":
+			// "yanked: true" or "yanked: <reason>"
+			switch {
+			case v.Tag == "!!bool":
+				m.Yanked = v.Value == "true"
+			case strings.TrimSpace(v.Value) == "":
+				p.add(name, v.Line, "yanked must be true, false or a reason")
+			default:
+				m.Yanked, m.YankReason = true, v.Value
+			}
+		case "deprecated":
+			m.Deprecated = v.Value
 		case "file":
 			m.File = v.Value
 		case "sha256":
@@ -240,6 +268,26 @@ func parseManifest(name string, data []byte, reg *Registry, p *problems) *Manife
 		return nil
 	}
 	return m
+}
+
+// parseTags reads an npm dist-tag list: "tags: [next, beta]" or one tag.
+func parseTags(name string, v *yaml.Node, p *problems) []string {
+	items := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		items = v.Content
+	}
+	var tags []string
+	for _, item := range items {
+		switch {
+		case item.Kind != yaml.ScalarNode || !distTag.MatchString(item.Value):
+			p.add(name, item.Line, "tag %q must be a word such as next or beta", item.Value)
+		case item.Value == "latest":
+			p.add(name, item.Line, "tag \"latest\" is set by the build (the highest release); choose another tag")
+		default:
+			tags = append(tags, item.Value)
+		}
+	}
+	return tags
 }
 
 // checkSource returns why src is not an acceptable artifact source, or "".

@@ -34,6 +34,9 @@ type Artifact struct {
 	Digests  digest.Set
 	Meta     Meta   // what Inspect returned for these bytes
 	Local    string // path of the verified bytes on local disk
+	// Added is when the manifest entered Git (the commit date), or the build
+	// time for a manifest not committed yet. Deterministic for a commit.
+	Added time.Time
 }
 
 // Build carries what every format may need from the registry being built.
@@ -44,7 +47,22 @@ type Build struct {
 	BaseURL string
 	// Compress makes .gz and .xz variants of index files.
 	Compress *dist.Compressor
+	// RegistryKey signs what a format embeds in its own documents (npm's
+	// dist.signatures); nil when repos.yaml names no such key.
+	RegistryKey RegistryKey
 	// Previous reads a file of the previously built tree (for counters that
 	// must only grow), or returns an error if there is none.
 	Previous func(path string) ([]byte, error)
+}
+
+// RegistryKey is a registry's own signing key for signatures that live inside
+// index documents rather than beside them.
+type RegistryKey interface {
+	// KeyID is "SHA256:" and the unpadded-or-padded base64 of the sha256 of
+	// the public key's DER SPKI, as npm's -/npm/v1/keys lists it.
+	KeyID() string
+	// PublicKey is the DER-encoded SubjectPublicKeyInfo.
+	PublicKey() []byte
+	// Sign returns an ASN.1 DER ECDSA P-256 signature over SHA-256(msg).
+	Sign(msg []byte) ([]byte, error)
 }
