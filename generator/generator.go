@@ -108,6 +108,7 @@ type build struct {
 	formats  map[string]formats.Format
 	resolver *artifact.Resolver
 	byRepo   map[string][]*formats.Artifact
+	added    map[string]time.Time // manifest path → when it entered Git
 	tree     *dist.Tree
 	now      time.Time
 	report   *Report
@@ -174,7 +175,11 @@ func (b *build) load(ctx context.Context) error {
 		}
 	}
 	b.reg = reg
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	b.added, err = source.AddedTimes(b.opts.Dir, b.opts.Ref, config.ManifestDir, b.opts.CacheDir)
+	return err
 }
 
 func (b *build) index(ctx context.Context) error {

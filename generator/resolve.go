@@ -73,7 +73,11 @@ func (b *build) resolveOne(ctx context.Context, m *config.Manifest) (*formats.Ar
 			b.log.Warn("metadata cache not written", "file", cached, "err", err)
 		}
 	}
-	return &formats.Artifact{Manifest: m, Digests: d, Meta: meta, Local: local, Added: b.now}, nil
+	added, ok := b.added[m.Path]
+	if !ok {
+		added = b.now // not committed yet
+	}
+	return &formats.Artifact{Manifest: m, Digests: d, Meta: meta, Local: local, Added: added}, nil
 }
 
 func inspect(f formats.Format, local, name string) (formats.Meta, error) {
