@@ -2,7 +2,9 @@ package dist
 
 import (
 	"crypto/sha256"
+	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -27,8 +29,13 @@ type Compressor struct {
 	sem   chan struct{} // bounds the chunks being compressed at once, over all calls
 	mem   *memCache
 
-	mu      sync.Mutex
-	touched map[cacheKey]bool // disk entries read or written, kept by Prune
+	// minCached is the smallest chunk worth a cache entry: smaller ones
+	// compress faster than a file can be written.
+	minCached int
+
+	mu       sync.Mutex
+	touched  map[cacheKey]bool    // disk entries read or written, kept by Prune
+	inflight map[cacheKey]*flight // chunks being looked up or compressed
 
 	chunks, compressed, memHits, diskHits, cacheErrors atomic.Int64
 }
@@ -36,7 +43,7 @@ type Compressor struct {
 // CompressStats counts the work a Compressor did since it was made.
 type CompressStats struct {
 	Chunks      int64 // chunks of input seen by Gzip and XZ
-	Compressed  int64 // chunks compressed (cache misses)
+	Compressed  int64 // chunks compressed: cache misses, and chunks too small to cache
 	MemoryHits  int64 // chunks found in the memory cache
 	DiskHits    int64 // chunks found in the disk cache
 	CacheErrors int64 // disk cache entries that could not be written or read back
@@ -51,18 +58,31 @@ const memCacheBytes = 128 << 20
 // so that the next process can reuse them. The directory is created when
 // first needed. Its contents are trusted like the build output itself.
 func NewCompressor(cacheDir string) *Compressor {
-	return newCompressor(cacheDir, defaultChunking, memCacheBytes)
+	c := newCompressor(cacheDir, defaultChunking, memCacheBytes)
+	c.minCached = 64 << 10
+	return c
 }
 
 func newCompressor(cacheDir string, split chunking, memBytes int) *Compressor {
 	return &Compressor{
-		dir:     cacheDir,
-		tags:    encoderTags(),
-		split:   split,
-		sem:     make(chan struct{}, runtime.GOMAXPROCS(0)),
-		mem:     newMemCache(memBytes),
-		touched: map[cacheKey]bool{},
+		dir:      cacheDir,
+		tags:     encoderTags(),
+		split:    split,
+		sem:      make(chan struct{}, runtime.GOMAXPROCS(0)),
+		mem:      newMemCache(memBytes),
+		touched:  map[cacheKey]bool{},
+		inflight: map[cacheKey]*flight{},
 	}
+}
+
+// orNew returns c, or for a nil c a Compressor without cache.
+func (c *Compressor) orNew() *Compressor {
+	if c != nil {
+		return c
+	}
+	c = newCompressor("", defaultChunking, 0)
+	c.minCached = math.MaxInt
+	return c
 }
 
 // Stats returns the counters of the work done so far.
@@ -92,19 +112,16 @@ func (c *Compressor) compressChunks(kind cacheKind, data []byte, ends []int, com
 		}
 		return data[start:ends[i]]
 	}
-	if c == nil {
-		for i := range ends {
-			out[i], errs[i] = compress(chunk(i))
-			if errs[i] != nil {
-				return nil, errs[i]
-			}
-		}
-		return out, nil
-	}
-
 	c.chunks.Add(int64(len(ends)))
+	// Longest first: the last chunk to start is short, so all cores stay
+	// busy until near the end.
+	order := make([]int, len(ends))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return len(chunk(b)) - len(chunk(a)) })
 	var wg sync.WaitGroup
-	for i := range ends {
+	for _, i := range order {
 		c.sem <- struct{}{}
 		wg.Add(1)
 		go func() {
@@ -121,13 +138,47 @@ func (c *Compressor) compressChunks(kind cacheKind, data []byte, ends []int, com
 	return out, nil
 }
 
+// flight is a chunk being looked up or compressed, which other calls with
+// the same chunk wait for instead of doing the same work.
+type flight struct {
+	done    chan struct{}
+	payload []byte
+	err     error
+}
+
 func (c *Compressor) chunkPayload(kind cacheKind, chunk []byte, compress func([]byte) ([]byte, error)) ([]byte, error) {
+	if len(chunk) < c.minCached {
+		c.compressed.Add(1)
+		return compress(chunk)
+	}
 	key := cacheKey{kind: kind, sum: sha256.Sum256(chunk)}
 	if p, ok := c.mem.get(key); ok {
 		c.memHits.Add(1)
 		c.touch(key)
 		return p, nil
 	}
+	c.mu.Lock()
+	if f, ok := c.inflight[key]; ok {
+		c.mu.Unlock()
+		<-f.done
+		if f.err == nil {
+			c.memHits.Add(1)
+		}
+		return f.payload, f.err
+	}
+	f := &flight{done: make(chan struct{})}
+	c.inflight[key] = f
+	c.mu.Unlock()
+
+	f.payload, f.err = c.lookupOrCompress(key, chunk, compress)
+	c.mu.Lock()
+	delete(c.inflight, key)
+	c.mu.Unlock()
+	close(f.done)
+	return f.payload, f.err
+}
+
+func (c *Compressor) lookupOrCompress(key cacheKey, chunk []byte, compress func([]byte) ([]byte, error)) ([]byte, error) {
 	if p, ok := c.readDisk(key); ok {
 		c.diskHits.Add(1)
 		c.mem.put(key, p)

@@ -3,6 +3,7 @@ package dist
 import (
 	"bytes"
 	"container/list"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -108,10 +109,17 @@ func encoderTags() map[cacheKind]string {
 			versions[d.Path] = d.Version + d.Sum
 		}
 	}
-	return map[cacheKind]string{
+	tags := map[cacheKind]string{
 		kindXZ:   fmt.Sprintf("xz/%s/%s", xzEncoderParams, versions["github.com/ulikunitz/xz"]),
 		kindGzip: fmt.Sprintf("gz/%s/%s", gzipEncoderParams, versions["github.com/klauspost/compress"]),
 	}
+	for k, t := range tags {
+		if len(t) > 255 { // its length must fit in a byte
+			sum := sha256.Sum256([]byte(t))
+			tags[k] = hex.EncodeToString(sum[:])
+		}
+	}
+	return tags
 }
 
 func (c *Compressor) diskPath(k cacheKey) string {

@@ -79,7 +79,9 @@ func (p chunking) cutAfter(line []byte) bool {
 	if n > lineHashLen {
 		line = line[len(line)-lineHashLen:]
 	}
-	h := crc32.Checksum(line, castagnoli)
+	// A non-zero start keeps the empty line from hashing to zero, which
+	// would pass the test below.
+	h := crc32.Update(0x5f3759df, castagnoli, line)
 	// Pass with probability (n+1)/avg: a line with its newline "covers" n+1
 	// bytes. Spread the hash over the 64-bit range first, since avg need
 	// not be a power of two.

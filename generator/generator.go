@@ -109,6 +109,7 @@ type build struct {
 	resolver *artifact.Resolver
 	byRepo   map[string][]*formats.Artifact
 	added    map[string]time.Time // manifest path → when it entered Git
+	compress *dist.Compressor
 	tree     *dist.Tree
 	now      time.Time
 	report   *Report
@@ -150,9 +151,10 @@ func newBuild(opts Options) (*build, error) {
 			RootDir:  snap.Dir,
 			Clock:    opts.Clock,
 		}),
-		tree:   dist.NewTree(),
-		now:    now,
-		report: &Report{Commit: snap.Commit, Time: now, Out: opts.Out},
+		tree:     dist.NewTree(),
+		compress: dist.NewCompressor(filepath.Join(opts.CacheDir, "compress")),
+		now:      now,
+		report:   &Report{Commit: snap.Commit, Time: now, Out: opts.Out},
 	}, nil
 }
 
@@ -186,7 +188,7 @@ func (b *build) index(ctx context.Context) error {
 	fb := &formats.Build{
 		Now:      b.now,
 		BaseURL:  b.reg.BaseURL,
-		Compress: dist.NewCompressor(b.opts.CacheDir),
+		Compress: b.compress,
 		Previous: b.previous,
 	}
 	var errs []error
@@ -246,6 +248,10 @@ func (b *build) write(ctx context.Context) error {
 	st, err := dist.Write(b.opts.Out, b.tree)
 	if err != nil {
 		return err
+	}
+	// Compressed chunks this build did not use belong to older indexes.
+	if _, err := b.compress.Prune(); err != nil {
+		b.log.Warn("compression cache not pruned", "err", err)
 	}
 	b.report.Files = len(b.tree.Files())
 	b.report.Written, b.report.Unchanged, b.report.Removed = st.Written, st.Unchanged, st.Removed
