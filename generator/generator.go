@@ -37,6 +37,9 @@ type Options struct {
 	Clock  func() time.Time
 	Getenv func(string) string
 	Log    *slog.Logger
+	// Progress, when set, is told how many artifacts of how many are
+	// resolved; the CLI draws it on a terminal.
+	Progress func(done, total int)
 }
 
 // Report says what a build did.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/stockpile/stockpile/config"
 	"github.com/stockpile/stockpile/formats"
@@ -31,12 +32,16 @@ func (b *build) resolve(ctx context.Context) error {
 
 	next := make(chan int)
 	var wg sync.WaitGroup
+	var done atomic.Int64
 	for w := 0; w < 2*runtime.GOMAXPROCS(0); w++ { // some sources wait on the network
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
 				arts[i], errs[i] = b.resolveOne(ctx, ms[i])
+				if n := done.Add(1); b.opts.Progress != nil {
+					b.opts.Progress(int(n), len(ms))
+				}
 			}
 		}()
 	}

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stockpile/stockpile/artifact"
@@ -170,4 +172,30 @@ func onePositional(pos []string, def string) (string, error) {
 		return pos[0], nil
 	}
 	return "", usageError{"too many arguments: " + strings.Join(pos[1:], " ")}
+}
+
+// progress returns a callback that redraws "label done/total" on stderr when
+// stderr is a terminal, at most a few times a second, or nil otherwise.
+func (e *env) progress(label string) func(done, total int) {
+	f, ok := e.stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	var mu sync.Mutex
+	var last time.Time
+	return func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if done < total && time.Since(last) < 200*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(f, "\r%s %d/%d", label, done, total)
+		if done == total {
+			fmt.Fprint(f, "\r\033[K")
+		}
+	}
 }

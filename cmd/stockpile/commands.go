@@ -94,6 +94,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	report, err := generator.Build(ctx, generator.Options{
 		Dir: *dir, Ref: *ref, Out: *out, BaseURL: *baseURL,
 		CacheDir: e.cacheDir(*cache, *dir), Now: now, Getenv: e.getenv, Log: e.logger(*verbose),
+		Progress: e.progress("resolving artifacts"),
 	})
 	if err != nil {
 		return err
