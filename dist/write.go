@@ -10,7 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/stockpile/stockpile/internal/atomicfile"
 )
@@ -31,15 +33,39 @@ func Write(dir string, t *Tree) (WriteStats, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return st, err
 	}
-	want := map[string]bool{}
-	for _, f := range t.Files() {
+	files := t.Files()
+	want := make(map[string]bool, len(files))
+	for _, f := range files {
 		want[filepath.FromSlash(f.Path)] = true
-		dst := filepath.Join(dir, filepath.FromSlash(f.Path))
-		changed, err := writeFile(dst, f)
-		if err != nil {
-			return st, fmt.Errorf("write %s: %w", f.Path, err)
-		}
-		if changed {
+	}
+	// Mostly file-system calls: a few workers per core keep the disk busy.
+	changed := make([]bool, len(files))
+	errs := make([]error, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < 4*runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f := files[i]
+				changed[i], errs[i] = writeFile(filepath.Join(dir, filepath.FromSlash(f.Path)), f)
+				if errs[i] != nil {
+					errs[i] = fmt.Errorf("write %s: %w", f.Path, errs[i])
+				}
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return st, err
+	}
+	for _, c := range changed {
+		if c {
 			st.Written++
 		} else {
 			st.Unchanged++
@@ -60,31 +86,50 @@ func writeFile(dst string, f *File) (bool, error) {
 	return true, atomicfile.Write(dst, bytes.NewReader(f.Data), 0o644)
 }
 
-// linkArtifact places an artifact. An existing file of the right size is
-// kept: artifacts are immutable and were verified on the way in.
+// linkArtifact places an artifact, hard-linked from its verified copy when
+// the file system allows, copied otherwise. An existing file with the same
+// bytes is kept: artifacts are immutable and were verified on the way in.
 func linkArtifact(dst string, f *File) (bool, error) {
-	if st, err := os.Stat(dst); err == nil && st.Mode().IsRegular() && st.Size() == f.Size {
-		if src, err := os.Stat(f.Source); err == nil && os.SameFile(src, st) {
+	err := os.Link(f.Source, dst)
+	if errors.Is(err, fs.ErrNotExist) {
+		if mkErr := os.MkdirAll(filepath.Dir(dst), 0o755); mkErr != nil {
+			return false, mkErr
+		}
+		err = os.Link(f.Source, dst)
+	}
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, fs.ErrExist) {
+		if same, _ := sameArtifact(dst, f); same {
 			return false, nil
 		}
-		if sum, err := fileSHA256(dst); err == nil && sum == f.SHA256 {
-			return false, nil
+		tmp := dst + ".tmp-link"
+		os.Remove(tmp)
+		if os.Link(f.Source, tmp) == nil {
+			return true, os.Rename(tmp, dst)
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return false, err
-	}
-	tmp := dst + ".tmp-link"
-	os.Remove(tmp)
-	if err := os.Link(f.Source, tmp); err == nil {
-		return true, os.Rename(tmp, dst)
-	}
+	// Another file system, or no hard links: copy.
 	src, err := os.Open(f.Source)
 	if err != nil {
 		return false, err
 	}
 	defer src.Close()
 	return true, atomicfile.Write(dst, src, 0o644)
+}
+
+// sameArtifact reports whether the file at dst already holds f's bytes.
+func sameArtifact(dst string, f *File) (bool, error) {
+	st, err := os.Stat(dst)
+	if err != nil || !st.Mode().IsRegular() || st.Size() != f.Size {
+		return false, err
+	}
+	if src, err := os.Stat(f.Source); err == nil && os.SameFile(src, st) {
+		return true, nil
+	}
+	sum, err := fileSHA256(dst)
+	return sum == f.SHA256, err
 }
 
 // removeOthers deletes files under dir that are not wanted, then empty folders.

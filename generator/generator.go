@@ -113,6 +113,7 @@ type build struct {
 	byRepo   map[string][]*formats.Artifact
 	added    map[string]time.Time // manifest path → when it entered Git
 	compress *dist.Compressor
+	meta     *metaCache
 	tree     *dist.Tree
 	now      time.Time
 	report   *Report
@@ -156,6 +157,7 @@ func newBuild(opts Options) (*build, error) {
 		}),
 		tree:     dist.NewTree(),
 		compress: dist.NewCompressor(filepath.Join(opts.CacheDir, "compress")),
+		meta:     newMetaCache(filepath.Join(opts.CacheDir, "meta", metaCacheVersion)),
 		now:      now,
 		report:   &Report{Commit: snap.Commit, Time: now, Out: opts.Out},
 	}, nil

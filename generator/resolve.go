@@ -1,19 +1,16 @@
 package generator
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"github.com/stockpile/stockpile/config"
 	"github.com/stockpile/stockpile/formats"
-	"github.com/stockpile/stockpile/internal/atomicfile"
 )
 
 // metaCacheVersion changes whenever what a format's Inspect returns changes,
@@ -50,6 +47,9 @@ func (b *build) resolve(ctx context.Context) error {
 	}
 	close(next)
 	wg.Wait()
+	if err := b.meta.flush(); err != nil {
+		b.log.Warn("metadata cache not written", "err", err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -67,16 +67,14 @@ func (b *build) resolveOne(ctx context.Context, m *config.Manifest) (*formats.Ar
 	if err != nil {
 		return nil, err
 	}
-	cached := filepath.Join(b.opts.CacheDir, "meta", metaCacheVersion, b.reg.Repository(m.Repo).Format, d.SHA256[:2], d.SHA256+".json")
-	meta, err := os.ReadFile(cached)
-	if err != nil {
+	formatName := b.reg.Repository(m.Repo).Format
+	meta := b.meta.get(formatName, d.SHA256)
+	if meta == nil {
 		meta, err = inspect(format, local, m.File)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", m.Pos("file"), m.File, err)
 		}
-		if err := writeCache(cached, meta); err != nil {
-			b.log.Warn("metadata cache not written", "file", cached, "err", err)
-		}
+		b.meta.put(formatName, d.SHA256, meta)
 	}
 	added, ok := b.added[m.Path]
 	if !ok {
@@ -96,9 +94,4 @@ func inspect(f formats.Format, local, name string) (formats.Meta, error) {
 		return nil, err
 	}
 	return f.Inspect(file, st.Size(), name)
-}
-
-// writeCache writes a content-addressed cache entry atomically.
-func writeCache(path string, data []byte) error {
-	return atomicfile.Write(path, bytes.NewReader(data), 0o644)
 }

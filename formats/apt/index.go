@@ -161,15 +161,17 @@ func less(x, y *entry) bool {
 	return x.pool < y.pool
 }
 
-// poolPath returns pool/<component>/<prefix>/<source>/<file>, with every '+'
-// of the file name turned into '_': S3 reads a '+' in a request path as a
-// space, and apt does not care about the base name.
+// poolPath returns pool/<component>/<prefix>/<file>, with every '+' of the
+// file name turned into '_': S3 reads a '+' in a request path as a space, and
+// apt does not care about the base name. There is no folder per source
+// package: on disk, creating one folder per package costs more than the rest
+// of a build, and an object store has no folders anyway.
 func poolPath(component, source, file string) string {
 	prefix := source[:1]
 	if strings.HasPrefix(source, "lib") && len(source) > 3 {
 		prefix = source[:4]
 	}
-	return "pool/" + component + "/" + prefix + "/" + source + "/" + strings.ReplaceAll(file, "+", "_")
+	return "pool/" + component + "/" + prefix + "/" + strings.ReplaceAll(file, "+", "_")
 }
 
 // ownFields are the fields a Packages stanza gets from the repository; a

@@ -354,7 +354,7 @@ func TestIndexErrors(t *testing.T) {
 	want := []string{
 		`packages/apt/01.yaml:2: hello_1.0_amd64-again.deb: package hello 1.0 (amd64) is already in stable/main by packages/apt/00.yaml:2`,
 		`packages/apt/02.yaml:2: hello_1.0_s390x.deb: architecture "s390x" is not one of repository "apt"'s architectures (amd64, arm64) nor all`,
-		`packages/apt/04.yaml:2: pp_1.0_x.deb: pool path pool/main/p/pp/pp_1.0_x.deb is also taken by packages/apt/03.yaml:2`,
+		`packages/apt/04.yaml:2: pp_1.0_x.deb: pool path pool/main/p/pp_1.0_x.deb is also taken by packages/apt/03.yaml:2`,
 		`packages/apt/05.yaml:2: ok_1_all.deb: apt metadata lacks control, package, version, architecture or source`,
 	}
 	if diff := cmp.Diff(strings.Join(want, "\n"), err.Error()); diff != "" {
@@ -459,10 +459,10 @@ func TestStanzaOwnFields(t *testing.T) {
 
 func TestPoolPath(t *testing.T) {
 	tests := []struct{ component, source, file, want string }{
-		{"main", "hello", "hello_1.0_amd64.deb", "pool/main/h/hello/hello_1.0_amd64.deb"},
-		{"main", "libfoo", "libfoo1_1.0+dfsg-1_amd64.deb", "pool/main/libf/libfoo/libfoo1_1.0_dfsg-1_amd64.deb"},
-		{"contrib", "lib", "lib_1_all.deb", "pool/contrib/l/lib/lib_1_all.deb"},
-		{"main", "g++", "g++_1_all.deb", "pool/main/g/g++/g___1_all.deb"},
+		{"main", "hello", "hello_1.0_amd64.deb", "pool/main/h/hello_1.0_amd64.deb"},
+		{"main", "libfoo", "libfoo1_1.0+dfsg-1_amd64.deb", "pool/main/libf/libfoo1_1.0_dfsg-1_amd64.deb"},
+		{"contrib", "lib", "lib_1_all.deb", "pool/contrib/l/lib_1_all.deb"},
+		{"main", "g++", "g++_1_all.deb", "pool/main/g/g___1_all.deb"},
 	}
 	for _, tc := range tests {
 		if got := poolPath(tc.component, tc.source, tc.file); got != tc.want {
