@@ -158,6 +158,14 @@ func (c *Compressor) chunkPayload(kind cacheKind, chunk []byte, compress func([]
 		return p, nil
 	}
 	c.mu.Lock()
+	// Looked up again under the lock: a flight that ended since the first
+	// look left its payload in memory before leaving inflight.
+	if p, ok := c.mem.get(key); ok {
+		c.mu.Unlock()
+		c.memHits.Add(1)
+		c.touch(key)
+		return p, nil
+	}
 	if f, ok := c.inflight[key]; ok {
 		c.mu.Unlock()
 		<-f.done
