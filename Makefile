@@ -29,7 +29,10 @@ demo-build: build
 
 demo: demo-build
 	@echo
-	@echo "apt:  echo 'deb [signed-by=$(CURDIR)/public/apt/key.gpg] $(BASE_URL)apt/ stable main' > /etc/apt/sources.list.d/stockpile-demo.list"
+	@echo "apt:    echo 'deb [signed-by=$(CURDIR)/public/apt/key.gpg] $(BASE_URL)apt/ stable main' > /etc/apt/sources.list.d/stockpile-demo.list"
+	@echo "dnf:    curl -o /etc/yum.repos.d/stockpile-demo.repo $(BASE_URL)yum/yum.repo"
+	@echo "pip:    pip install --index-url $(BASE_URL)pypi/simple/ stockpile-hello"
+	@echo "npm:    npm install --registry $(BASE_URL)npm/ @stockpile-demo/hello"
 	@echo "browse: $(BASE_URL)"
 	$(BIN) serve public --addr $(ADDR)
 

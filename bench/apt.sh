@@ -27,12 +27,13 @@ mapfile -t EXTRA < <(ls "$OUT"/extra/*.deb)
 # The stockpile registry: manifests point at the corpus with file:// URLs.
 REG=$OUT/registry
 rm -rf "$REG" && "$BIN" init "$REG" >/dev/null 2>&1
-"$BIN" add -C "$REG" --url "file://$OUT/corpus-debs/" "$OUT"/corpus-debs/*.deb 2>/dev/null
+find "$OUT/corpus-debs" -name '*.deb' -print0 | sort -z |
+  xargs -0 -n 5000 "$BIN" add -C "$REG" --url "file://$OUT/corpus-debs/" 2>/dev/null
 
 # The reference: a pool with the same files.
 REF=$OUT/ref
 rm -rf "$REF" && mkdir -p "$REF/pool" "$REF/dists/stable/main/binary-amd64"
-cp "$OUT"/corpus-debs/*.deb "$REF/pool/"
+find "$OUT/corpus-debs" -name '*.deb' -print0 | xargs -0 cp -t "$REF/pool/"
 
 # seconds CMD... : prints wall seconds; keeps the peak RSS (KiB) in $OUT/rss.
 seconds() {

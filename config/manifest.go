@@ -82,7 +82,7 @@ var distTag = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]*$`)
 
 var (
 	hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	fileName  = regexp.MustCompile(`^[A-Za-z0-9@._+~-][A-Za-z0-9@._+~!-]*$`)
+	fileName  = regexp.MustCompile(`^[A-Za-z0-9@._+~-][A-Za-z0-9@._+~!^-]*$`)
 )
 
 // loadManifests reads every *.yaml file below packages/ in parallel.

@@ -36,7 +36,12 @@ func (r Rule) Immutable() bool { return r.CacheControl == CacheImmutable }
 
 var (
 	hashedRepodata = regexp.MustCompile(`(^|/)repodata/[0-9a-f]{64}-[^/]+$`)
-	versionedTUF   = regexp.MustCompile(`(^|/)tuf/[0-9]+\.[^/]+\.json$`)
+	aptByHash      = regexp.MustCompile(`/by-hash/SHA(256|512)/[0-9a-f]+$`)
+	// <repo>/simple/index.json and <repo>/simple/<project>/index.json. (An
+	// npm package named "simple" matches too; npm reads its packument as
+	// JSON whatever the media type says.)
+	pypiPage     = regexp.MustCompile(`^[^/]+/simple/([^/]+/)?index\.json$`)
+	versionedTUF = regexp.MustCompile(`(^|/)tuf/[0-9]+\.[^/]+\.json$`)
 )
 
 var typeByExt = map[string]string{
@@ -79,7 +84,7 @@ func RuleFor(p string) Rule {
 	switch {
 	case ext == ".deb" || ext == ".rpm" || ext == ".whl" || ext == ".tgz" || ext == ".zip" || ext == ".metadata":
 		r.CacheControl, r.Phase = CacheImmutable, PhaseBlob
-	case strings.Contains(p, "/by-hash/") || hashedRepodata.MatchString(p):
+	case aptByHash.MatchString(p) || hashedRepodata.MatchString(p):
 		r.CacheControl = CacheImmutable
 	case versionedTUF.MatchString(p):
 		r.CacheControl, r.Phase = CacheImmutable, PhaseTUF
@@ -98,7 +103,7 @@ func RuleFor(p string) Rule {
 		r.ContentType = "application/pgp-keys"
 	case base == "key.gpg":
 		r.ContentType = "application/pgp-keys"
-	case base == "index.json" && strings.Contains("/"+p, "/simple/"):
+	case base == "index.json" && pypiPage.MatchString(p):
 		r.ContentType = "application/vnd.pypi.simple.v1+json"
 	}
 	return r

@@ -18,6 +18,9 @@ import (
 	"github.com/stockpile/stockpile/dist"
 	"github.com/stockpile/stockpile/formats"
 	"github.com/stockpile/stockpile/formats/apt"
+	"github.com/stockpile/stockpile/formats/npm"
+	"github.com/stockpile/stockpile/formats/pypi"
+	"github.com/stockpile/stockpile/formats/yum"
 	"github.com/stockpile/stockpile/signing"
 	"github.com/stockpile/stockpile/site"
 	"github.com/stockpile/stockpile/source"
@@ -66,7 +69,10 @@ type RepositoryReport struct {
 // listed here are accepted by repos.yaml but cannot hold artifacts yet.
 func Formats() map[string]formats.Format {
 	return map[string]formats.Format{
-		"apt": apt.New(), // Debian/Ubuntu: Packages, Release, InRelease
+		"apt":  apt.New(),  // Debian/Ubuntu: Packages, Release, InRelease
+		"pypi": pypi.New(), // Python: PEP 503/691 simple pages, wheels, sdists
+		"npm":  npm.New(),  // npm, yarn, pnpm: packuments, tarballs, registry signatures
+		"yum":  yum.New(),  // dnf, yum, zypper: rpm-md repodata, signed repomd.xml
 	}
 }
 
@@ -196,6 +202,15 @@ func (b *build) index(ctx context.Context) error {
 		Compress: b.compress,
 		Previous: b.previous,
 	}
+	// npm's registry signatures live inside the packuments, so the key is
+	// needed while indexing, not in the sign step.
+	if ref := b.reg.Signing.NPM; ref != "" {
+		k, err := signing.LoadECDSA(ref, b.opts.Dir, b.opts.Getenv)
+		if err != nil {
+			return err
+		}
+		fb.RegistryKey = k
+	}
 	var errs []error
 	for _, repo := range b.reg.Repositories {
 		f, ok := b.formats[repo.Format]
@@ -254,6 +269,8 @@ func (b *build) write(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cs := b.compress.Stats()
+	b.log.Debug("compression", "chunks", cs.Chunks, "compressed", cs.Compressed, "memory hits", cs.MemoryHits, "disk hits", cs.DiskHits, "cache errors", cs.CacheErrors)
 	// Compressed chunks this build did not use belong to older indexes.
 	if _, err := b.compress.Prune(); err != nil {
 		b.log.Warn("compression cache not pruned", "err", err)

@@ -20,6 +20,8 @@ const (
 	StateDir       = ".stockpile"
 	openPGPKeyPath = ".stockpile/keys/openpgp.asc"
 	openPGPPubPath = "keys/openpgp.asc"
+	npmKeyPath     = ".stockpile/keys/npm.pem"
+	npmPubPath     = "keys/npm.pub"
 )
 
 // InitOptions configure Init.
@@ -53,7 +55,7 @@ func Init(opts InitOptions) error {
 		baseURL = "http://127.0.0.1:8080/"
 	}
 	files := []scaffoldFile{
-		{config.ConfigFile, []byte(fmt.Sprintf(initConfig, name, baseURL, openPGPKeyPath)), 0o644},
+		{config.ConfigFile, []byte(fmt.Sprintf(initConfig, name, baseURL, openPGPKeyPath, npmKeyPath)), 0o644},
 		{".gitignore", []byte(StateDir + "/\n/public/\n"), 0o644},
 	}
 	for _, repo := range []string{"apt", "yum", "pypi", "npm"} {
@@ -85,12 +87,52 @@ type KeyOptions struct {
 
 // CreateKeys makes the development OpenPGP key that repos.yaml names
 // (signing.openpgp, a path inside the repository) and writes its public half
-// to keys/openpgp.asc. It reports whether a key was created.
+// to keys/openpgp.asc; and, when signing.npm is a path inside the
+// repository, the npm registry key with its public half in keys/npm.pub. It
+// reports whether a key was created.
 func CreateKeys(opts KeyOptions) (bool, error) {
 	reg, err := config.LoadConfig(os.DirFS(opts.Dir))
 	if err != nil {
 		return false, err
 	}
+	made, err := createOpenPGPKey(opts, reg)
+	if err != nil {
+		return made, err
+	}
+	madeNPM, err := createNPMKey(opts, reg)
+	return made || madeNPM, err
+}
+
+// createNPMKey makes the ECDSA P-256 key of npm registry signatures. A
+// reference outside the repository (env:, file://) names a key managed
+// elsewhere, so nothing is made.
+func createNPMKey(opts KeyOptions, reg *config.Registry) (bool, error) {
+	ref := reg.Signing.NPM
+	if ref == "" || strings.Contains(ref, ":") {
+		return false, nil
+	}
+	privPath := filepath.Join(opts.Dir, filepath.FromSlash(ref))
+	if _, err := os.Stat(privPath); err == nil {
+		if opts.IfMissing {
+			return false, nil
+		}
+		return false, fmt.Errorf("%s already exists; remove it first to replace the key", ref)
+	}
+	key, err := signing.GenerateECDSA()
+	if err != nil {
+		return false, err
+	}
+	priv, err := key.PrivatePEM()
+	if err != nil {
+		return false, err
+	}
+	if err := atomicfile.Write(privPath, bytes.NewReader(priv), 0o600); err != nil {
+		return false, err
+	}
+	return true, atomicfile.Write(filepath.Join(opts.Dir, npmPubPath), bytes.NewReader(key.PublicPEM()), 0o644)
+}
+
+func createOpenPGPKey(opts KeyOptions, reg *config.Registry) (bool, error) {
 	ref := reg.Signing.OpenPGP
 	if ref == "" || strings.Contains(ref, ":") {
 		return false, fmt.Errorf("signing.openpgp in %s is %q; development keys are made only for a path inside the repository", config.ConfigFile, ref)
@@ -135,6 +177,7 @@ name: %q
 base_url: %q
 signing:
   openpgp: %s   # private key; Git-ignored. CI: use env:STOCKPILE_OPENPGP_KEY
+  npm: %s           # npm registry signatures (ECDSA P-256); Git-ignored. CI: env:STOCKPILE_NPM_KEY
 repositories:
   - name: apt
     format: apt

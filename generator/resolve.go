@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/stockpile/stockpile/config"
 	"github.com/stockpile/stockpile/formats"
@@ -78,7 +80,7 @@ func (b *build) resolveOne(ctx context.Context, m *config.Manifest) (*formats.Ar
 	}
 	added, ok := b.added[m.Path]
 	if !ok {
-		added = b.now // not committed yet
+		added = b.uncommittedTime(m.Path)
 	}
 	return &formats.Artifact{Manifest: m, Digests: d, Meta: meta, Local: local, Added: added}, nil
 }
@@ -94,4 +96,19 @@ func inspect(f formats.Format, local, name string) (formats.Meta, error) {
 		return nil, err
 	}
 	return f.Inspect(file, st.Size(), name)
+}
+
+// uncommittedTime stands in for the commit date of a manifest not in Git
+// yet: the build time when it is fixed (SOURCE_DATE_EPOCH), else the
+// manifest's modification time, so that rebuilding an unchanged working tree
+// does not change the times formats publish.
+func (b *build) uncommittedTime(manifest string) time.Time {
+	if !b.opts.Now.IsZero() || b.snap.Dir == "" {
+		return b.now
+	}
+	st, err := os.Stat(filepath.Join(b.snap.Dir, filepath.FromSlash(manifest)))
+	if err != nil || st.ModTime().After(b.now) {
+		return b.now
+	}
+	return st.ModTime().UTC().Truncate(time.Second)
 }

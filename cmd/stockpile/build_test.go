@@ -70,18 +70,16 @@ func TestBuildDeterministicFromGit(t *testing.T) {
 	work := filepath.Join(t.TempDir(), "work")
 	mustStockpile(t, "build", "-C", reg, "-o", work)
 	fromGit := filepath.Join(t.TempDir(), "git")
-	// A bare repository holds no private key: point the build at the one
-	// in the working tree through the environment.
-	key, err := os.ReadFile(filepath.Join(reg, ".stockpile/keys/openpgp.asc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := os.ReadFile(filepath.Join(reg, "repos.yaml"))
-	if !strings.Contains(string(cfg), "openpgp: .stockpile/keys/openpgp.asc") {
-		t.Fatal("example repos.yaml does not name the development key")
-	}
+	// A bare repository holds no private keys (they are Git-ignored): put
+	// the working tree's development keys beside it.
 	os.MkdirAll(filepath.Join(bare, ".stockpile/keys"), 0o755)
-	os.WriteFile(filepath.Join(bare, ".stockpile/keys/openpgp.asc"), key, 0o600)
+	for _, name := range []string{"openpgp.asc", "npm.pem"} {
+		key, err := os.ReadFile(filepath.Join(reg, ".stockpile/keys", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(bare, ".stockpile/keys", name), key, 0o600)
+	}
 	mustStockpile(t, "build", "-C", bare, "--ref", "main", "-o", fromGit, "--cache-dir", filepath.Join(t.TempDir(), "cache"))
 
 	a, b := treeFiles(t, work), treeFiles(t, fromGit)

@@ -164,7 +164,7 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 	}
 	created, err := generator.CreateKeys(generator.KeyOptions{Dir: *dir, Now: now, IfMissing: *ifMissing})
 	if created {
-		fmt.Fprintln(e.stderr, "created a development OpenPGP key; its public half is keys/openpgp.asc")
+		fmt.Fprintln(e.stderr, "created the missing development keys; their public halves are in keys/")
 	}
 	return err
 }
