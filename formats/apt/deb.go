@@ -13,6 +13,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
+
+	"github.com/stockpile/stockpile/internal/limitio"
 )
 
 const (
@@ -146,32 +148,6 @@ func nextMember(ar *arReader, prefix string) (arMember, error) {
 	}
 }
 
-// capReader fails once more than n bytes have been read from r.
-type capReader struct {
-	r     io.Reader
-	n     int64
-	limit int64
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	if c.n < 0 {
-		return 0, c.tooBig()
-	}
-	if int64(len(p)) > c.n+1 {
-		p = p[:c.n+1]
-	}
-	n, err := c.r.Read(p)
-	c.n -= int64(n)
-	if c.n < 0 {
-		return n, c.tooBig()
-	}
-	return n, err
-}
-
-func (c *capReader) tooBig() error {
-	return fmt.Errorf("decompresses to more than %d MiB", c.limit>>20)
-}
-
 // readControlTar decompresses control.tar and returns its control file.
 func readControlTar(r io.ReaderAt, m arMember, maxTar int64) ([]byte, error) {
 	sr := io.NewSectionReader(r, m.offset, m.size)
@@ -208,7 +184,7 @@ func readControlTar(r io.ReaderAt, m arMember, maxTar int64) ([]byte, error) {
 		in = sr
 	}
 
-	tr := tar.NewReader(&capReader{r: in, n: maxTar, limit: maxTar})
+	tr := tar.NewReader(limitio.Reader(in, maxTar, "control.tar"))
 	var control []byte
 	found := false
 	for {

@@ -241,7 +241,7 @@ func TestInspectHostile(t *testing.T) {
 		{"corrupt xz", deb("control.tar.xz", []byte("\xfd7zXZ\x00garbage")), "control.tar.xz"},
 		{"corrupt zstd", deb("control.tar.zst", []byte("\x28\xb5\x2f\xfdgarbage")), "control.tar.zst"},
 		{"huge xz dictionary", deb("control.tar.xz", hugeXZDict(t)), "xz dictionary of 4095 MiB"},
-		{"bomb", deb("control.tar.zst", bomb(t, "./md5sums", maxControlTar+1, debgen.Zstd)), "decompresses to more than 64 MiB"},
+		{"bomb", deb("control.tar.zst", bomb(t, "./md5sums", maxControlTar+1, debgen.Zstd)), "unpacks to more than 64 MiB"},
 		{"huge control", deb("control.tar.zst", bomb(t, "./control", maxControlFile+1, debgen.Zstd)), "control file is 1048577 bytes"},
 		{"traversal", ctl(debgen.Entry{Name: "../control", Data: control}), `entry "../control" is absolute or leaves the archive`},
 		{"nested traversal", ctl(debgen.Entry{Name: "./a/../../etc/x", Data: nil}), "leaves the archive"},

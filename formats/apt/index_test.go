@@ -12,9 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -29,6 +27,7 @@ import (
 	"github.com/stockpile/stockpile/dist"
 	"github.com/stockpile/stockpile/formats"
 	"github.com/stockpile/stockpile/internal/debgen"
+	"github.com/stockpile/stockpile/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -164,7 +163,7 @@ func TestIndexGolden(t *testing.T) {
 			got[f.Path] = normalizeRelease(t, tree, f)
 		}
 	}
-	checkGolden(t, "testdata/golden", got)
+	golden.Tree(t, "testdata/golden", got, *update)
 }
 
 // describeTree lists every file of the tree and every signature request.
@@ -268,49 +267,6 @@ func normalizeRelease(t *testing.T, tree *dist.Tree, rel *dist.File) string {
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-// checkGolden compares files with dir/<name>, or rewrites them with -update.
-func checkGolden(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	if *update {
-		if err := os.RemoveAll(dir); err != nil {
-			t.Fatal(err)
-		}
-		for name, data := range files {
-			p := filepath.Join(dir, filepath.FromSlash(name))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return
-	}
-	var onDisk []string
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(dir, p)
-			onDisk = append(onDisk, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	for _, name := range onDisk {
-		if _, ok := files[name]; !ok {
-			t.Errorf("golden file %s is no longer written (run go test -update)", name)
-		}
-	}
-	for name, got := range files {
-		want, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-		if err != nil {
-			t.Errorf("%v (run go test -update)", err)
-			continue
-		}
-		if diff := cmp.Diff(string(want), got); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", name, diff)
-		}
-	}
 }
 
 func TestIndexDeterministic(t *testing.T) {

@@ -13,9 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +24,7 @@ import (
 	"github.com/stockpile/stockpile/digest"
 	"github.com/stockpile/stockpile/dist"
 	"github.com/stockpile/stockpile/formats"
+	"github.com/stockpile/stockpile/internal/golden"
 	"github.com/stockpile/stockpile/internal/npmgen"
 )
 
@@ -186,7 +185,7 @@ func TestIndexGolden(t *testing.T) {
 		}
 	}
 	got["tree.txt"] = strings.Join(listing, "")
-	checkGolden(t, "testdata/golden", got)
+	golden.Tree(t, "testdata/golden", got, *update)
 	checkVersionDocs(t, tree)
 }
 
@@ -261,49 +260,6 @@ func checkVersionDocs(t *testing.T, tree *dist.Tree) {
 		}
 		if len(p.Time) != len(p.Versions)+2 {
 			t.Errorf("%s: time has %d entries for %d versions", f.Path, len(p.Time), len(p.Versions))
-		}
-	}
-}
-
-// checkGolden compares files with dir/<name>, or rewrites them with -update.
-func checkGolden(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	if *update {
-		if err := os.RemoveAll(dir); err != nil {
-			t.Fatal(err)
-		}
-		for name, data := range files {
-			p := filepath.Join(dir, filepath.FromSlash(name))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return
-	}
-	var onDisk []string
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(dir, p)
-			onDisk = append(onDisk, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	for _, name := range onDisk {
-		if _, ok := files[name]; !ok {
-			t.Errorf("golden file %s is no longer written (run go test -update)", name)
-		}
-	}
-	for name, got := range files {
-		want, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-		if err != nil {
-			t.Errorf("%v (run go test -update)", err)
-			continue
-		}
-		if diff := cmp.Diff(string(want), got); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", name, diff)
 		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/stockpile/stockpile/internal/limitio"
 )
 
 // limits bound what Inspect reads from an archive, so that a hostile one
@@ -280,32 +282,6 @@ func readSdistZip(r io.ReaderAt, size int64, stem string, lim limits) ([]byte, e
 	return pick.result()
 }
 
-// capReader fails once more than n bytes have been read from r.
-type capReader struct {
-	r     io.Reader
-	n     int64
-	limit int64
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	if c.n < 0 {
-		return 0, c.tooBig()
-	}
-	if int64(len(p)) > c.n+1 {
-		p = p[:c.n+1]
-	}
-	n, err := c.r.Read(p)
-	c.n -= int64(n)
-	if c.n < 0 {
-		return n, c.tooBig()
-	}
-	return n, err
-}
-
-func (c *capReader) tooBig() error {
-	return fmt.Errorf("sdist unpacks to more than %d MiB", c.limit>>20)
-}
-
 // readSdistTar returns the PKG-INFO of a .tar.gz sdist. It reads the whole
 // archive, checking every entry: portable names, regular files and folders
 // only (older pip versions follow links when unpacking), bounded count and
@@ -316,7 +292,7 @@ func readSdistTar(r io.ReaderAt, size int64, stem string, lim limits) ([]byte, e
 		return nil, fmt.Errorf("not a gzip file: %w", err)
 	}
 	defer zr.Close()
-	tr := tar.NewReader(&capReader{r: zr, n: lim.untarred, limit: lim.untarred})
+	tr := tar.NewReader(limitio.Reader(zr, lim.untarred, "sdist"))
 	pick := &sdistPKGInfo{stem: stem}
 	seen := map[string]bool{}
 	for n := 1; ; n++ {

@@ -9,9 +9,7 @@ import (
 	"io/fs"
 	"math/rand"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,6 +21,7 @@ import (
 	"github.com/stockpile/stockpile/digest"
 	"github.com/stockpile/stockpile/dist"
 	"github.com/stockpile/stockpile/formats"
+	"github.com/stockpile/stockpile/internal/golden"
 	"github.com/stockpile/stockpile/internal/pygen"
 )
 
@@ -145,7 +144,7 @@ func TestIndexGolden(t *testing.T) {
 		}
 	}
 	got["tree.txt"] = listing.String()
-	checkGolden(t, "testdata/golden", got)
+	golden.Tree(t, "testdata/golden", got, *update)
 }
 
 // The pages are consistent with the tree: every link resolves to a file
@@ -361,49 +360,6 @@ func TestEscapeSegment(t *testing.T) {
 		}
 		if back, _ := url.PathUnescape(escapeSegment(in)); back != in {
 			t.Errorf("escapeSegment(%q) does not decode back: %q", in, back)
-		}
-	}
-}
-
-// checkGolden compares files with dir/<name>, or rewrites them with -update.
-func checkGolden(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	if *update {
-		if err := os.RemoveAll(dir); err != nil {
-			t.Fatal(err)
-		}
-		for name, data := range files {
-			p := filepath.Join(dir, filepath.FromSlash(name))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return
-	}
-	var onDisk []string
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(dir, p)
-			onDisk = append(onDisk, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	for _, name := range onDisk {
-		if _, ok := files[name]; !ok {
-			t.Errorf("golden file %s is no longer written (run go test -update)", name)
-		}
-	}
-	for name, got := range files {
-		want, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-		if err != nil {
-			t.Errorf("%v (run go test -update)", err)
-			continue
-		}
-		if diff := cmp.Diff(string(want), got); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", name, diff)
 		}
 	}
 }
