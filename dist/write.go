@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/stockpile/stockpile/internal/atomicfile"
@@ -28,16 +29,19 @@ type WriteStats struct {
 // written (many small writes are slow, and unchanged mtimes keep caches warm);
 // artifacts are hard-linked from their verified local copy when possible;
 // files that are no longer in the tree are removed.
-func Write(dir string, t *Tree) (WriteStats, error) {
+//
+// record, when not "", is a file outside dir where Write notes the sha256 and
+// size of every file it leaves in dir. The next Write then takes a file that
+// still has the noted size as unchanged without reading it back, and removes
+// what left the tree without walking dir: the output folder belongs to
+// Stockpile, so nobody else changes it.
+func Write(dir string, t *Tree, record string) (WriteStats, error) {
 	var st WriteStats
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return st, err
 	}
 	files := t.Files()
-	want := make(map[string]bool, len(files))
-	for _, f := range files {
-		want[filepath.FromSlash(f.Path)] = true
-	}
+	prev := readRecord(record)
 	// Mostly file-system calls: a few workers per core keep the disk busy.
 	changed := make([]bool, len(files))
 	errs := make([]error, len(files))
@@ -49,7 +53,11 @@ func Write(dir string, t *Tree) (WriteStats, error) {
 			defer wg.Done()
 			for i := range next {
 				f := files[i]
-				changed[i], errs[i] = writeFile(filepath.Join(dir, filepath.FromSlash(f.Path)), f)
+				dst := filepath.Join(dir, filepath.FromSlash(f.Path))
+				if prev != nil && prev[f.Path] == f.SHA256 && sizeIs(dst, f.Size) {
+					continue
+				}
+				changed[i], errs[i] = writeFile(dst, f)
 				if errs[i] != nil {
 					errs[i] = fmt.Errorf("write %s: %w", f.Path, errs[i])
 				}
@@ -71,9 +79,80 @@ func Write(dir string, t *Tree) (WriteStats, error) {
 			st.Unchanged++
 		}
 	}
-	removed, err := removeOthers(dir, want)
-	st.Removed = removed
+	var err error
+	if prev != nil {
+		st.Removed, err = removeListed(dir, prev, t)
+	} else {
+		want := make(map[string]bool, len(files))
+		for _, f := range files {
+			want[filepath.FromSlash(f.Path)] = true
+		}
+		st.Removed, err = removeOthers(dir, want)
+	}
+	if err != nil {
+		return st, err
+	}
+	if record != "" {
+		err = writeRecord(record, files)
+	}
 	return st, err
+}
+
+func sizeIs(p string, size int64) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Size() == size
+}
+
+// readRecord returns path → sha256 from a record file, or nil when there is
+// none (or it cannot be read, which only costs a slower Write).
+func readRecord(record string) map[string]string {
+	if record == "" {
+		return nil
+	}
+	data, err := os.ReadFile(record)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		sum, p, ok := strings.Cut(line, " ")
+		if ok && len(sum) == 64 {
+			out[p] = sum
+		}
+	}
+	return out
+}
+
+func writeRecord(record string, files []*File) error {
+	var b strings.Builder
+	for _, f := range files {
+		b.WriteString(f.SHA256 + " " + f.Path + "\n")
+	}
+	return atomicfile.Write(record, strings.NewReader(b.String()), 0o644)
+}
+
+// removeListed removes the files of the previous Write that left the tree,
+// and then the folders they leave empty.
+func removeListed(dir string, prev map[string]string, t *Tree) (int, error) {
+	var stale []string
+	for p := range prev {
+		if t.Get(p) == nil {
+			stale = append(stale, p)
+		}
+	}
+	sort.Strings(stale)
+	for _, p := range stale {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return 0, err
+		}
+		for d := filepath.Dir(full); d != dir && len(d) > len(dir); d = filepath.Dir(d) {
+			if os.Remove(d) != nil { // not empty
+				break
+			}
+		}
+	}
+	return len(stale), nil
 }
 
 func writeFile(dst string, f *File) (bool, error) {

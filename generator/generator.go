@@ -5,6 +5,8 @@ package generator
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -229,6 +231,17 @@ func (b *build) index(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// writeRecord names the file where Write notes what it left in the output
+// folder, one per output folder.
+func (b *build) writeRecord() string {
+	abs, err := filepath.Abs(b.opts.Out)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(b.opts.CacheDir, "written", hex.EncodeToString(sum[:8]))
+}
+
 // previous reads a file of the tree the last build wrote into the output.
 func (b *build) previous(p string) ([]byte, error) {
 	if !dist.ValidPath(p) {
@@ -265,7 +278,7 @@ func (b *build) sign(ctx context.Context) error {
 }
 
 func (b *build) write(ctx context.Context) error {
-	st, err := dist.Write(b.opts.Out, b.tree)
+	st, err := dist.Write(b.opts.Out, b.tree, b.writeRecord())
 	if err != nil {
 		return err
 	}
