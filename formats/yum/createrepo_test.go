@@ -258,7 +258,7 @@ func ourRepo(t *testing.T, dir string, added time.Time) string {
 		t.Fatalf("Index: %v", err)
 	}
 	out := t.TempDir()
-	if _, err := dist.Write(out, tree); err != nil {
+	if _, err := dist.Write(out, tree, ""); err != nil {
 		t.Fatal(err)
 	}
 	return filepath.Join(out, "yum")
