@@ -111,25 +111,14 @@ func createNPMKey(opts KeyOptions, reg *config.Registry) (bool, error) {
 	if ref == "" || strings.Contains(ref, ":") {
 		return false, nil
 	}
-	privPath := filepath.Join(opts.Dir, filepath.FromSlash(ref))
-	if _, err := os.Stat(privPath); err == nil {
-		if opts.IfMissing {
-			return false, nil
+	return writeKeyPair(opts, ref, npmPubPath, func() ([]byte, []byte, error) {
+		key, err := signing.GenerateECDSA()
+		if err != nil {
+			return nil, nil, err
 		}
-		return false, fmt.Errorf("%s already exists; remove it first to replace the key", ref)
-	}
-	key, err := signing.GenerateECDSA()
-	if err != nil {
-		return false, err
-	}
-	priv, err := key.PrivatePEM()
-	if err != nil {
-		return false, err
-	}
-	if err := atomicfile.Write(privPath, bytes.NewReader(priv), 0o600); err != nil {
-		return false, err
-	}
-	return true, atomicfile.Write(filepath.Join(opts.Dir, npmPubPath), bytes.NewReader(key.PublicPEM()), 0o644)
+		priv, err := key.PrivatePEM()
+		return priv, key.PublicPEM(), err
+	})
 }
 
 func createOpenPGPKey(opts KeyOptions, reg *config.Registry) (bool, error) {
@@ -137,6 +126,28 @@ func createOpenPGPKey(opts KeyOptions, reg *config.Registry) (bool, error) {
 	if ref == "" || strings.Contains(ref, ":") {
 		return false, fmt.Errorf("signing.openpgp in %s is %q; development keys are made only for a path inside the repository", config.ConfigFile, ref)
 	}
+	name := opts.Name
+	if name == "" {
+		name = reg.Name
+	}
+	return writeKeyPair(opts, ref, openPGPPubPath, func() ([]byte, []byte, error) {
+		key, err := signing.GenerateOpenPGP(name+" signing key", "", opts.Now)
+		if err != nil {
+			return nil, nil, err
+		}
+		priv, err := key.ArmoredPrivate()
+		if err != nil {
+			return nil, nil, err
+		}
+		pub, err := key.ArmoredPublic()
+		return priv, pub, err
+	})
+}
+
+// writeKeyPair makes a key with generate unless the private half at ref (a
+// path inside the repository) exists, and writes the private half there
+// (0600) and the public half at pubPath.
+func writeKeyPair(opts KeyOptions, ref, pubPath string, generate func() (priv, pub []byte, err error)) (bool, error) {
 	privPath := filepath.Join(opts.Dir, filepath.FromSlash(ref))
 	if _, err := os.Stat(privPath); err == nil {
 		if opts.IfMissing {
@@ -144,26 +155,14 @@ func createOpenPGPKey(opts KeyOptions, reg *config.Registry) (bool, error) {
 		}
 		return false, fmt.Errorf("%s already exists; remove it first to replace the key", ref)
 	}
-	name := opts.Name
-	if name == "" {
-		name = reg.Name
-	}
-	key, err := signing.GenerateOpenPGP(name+" signing key", "", opts.Now)
-	if err != nil {
-		return false, err
-	}
-	priv, err := key.ArmoredPrivate()
-	if err != nil {
-		return false, err
-	}
-	pub, err := key.ArmoredPublic()
+	priv, pub, err := generate()
 	if err != nil {
 		return false, err
 	}
 	if err := atomicfile.Write(privPath, bytes.NewReader(priv), 0o600); err != nil {
 		return false, err
 	}
-	return true, atomicfile.Write(filepath.Join(opts.Dir, openPGPPubPath), bytes.NewReader(pub), 0o644)
+	return true, atomicfile.Write(filepath.Join(opts.Dir, pubPath), bytes.NewReader(pub), 0o644)
 }
 
 type scaffoldFile struct {
