@@ -28,8 +28,12 @@ var Formats = []string{"apt", "yum", "pypi", "npm"}
 
 // Registry is a whole registry repository: settings, repositories, manifests.
 type Registry struct {
-	Name         string        `yaml:"name"`
-	BaseURL      string        `yaml:"base_url"`
+	Name    string `yaml:"name"`
+	BaseURL string `yaml:"base_url"`
+	// SourceURL, when set, is where the registry repository is browsed at
+	// a branch (e.g. https://github.com/org/registry/blob/main/): the browse
+	// site links each manifest as SourceURL + its path.
+	SourceURL    string        `yaml:"source_url"`
 	Signing      Signing       `yaml:"signing"`
 	Repositories []*Repository `yaml:"repositories"`
 
@@ -145,6 +149,13 @@ func parseConfig(data []byte, p *problems) *Registry {
 			p.add(ConfigFile, keyLine(&root, "base_url"), "base_url %q is not an absolute http(s) URL", reg.BaseURL)
 		} else if !strings.HasSuffix(reg.BaseURL, "/") {
 			reg.BaseURL += "/"
+		}
+	}
+	if reg.SourceURL != "" {
+		if u, err := url.Parse(reg.SourceURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add(ConfigFile, keyLine(&root, "source_url"), "source_url %q is not an absolute http(s) URL", reg.SourceURL)
+		} else if !strings.HasSuffix(reg.SourceURL, "/") {
+			reg.SourceURL += "/"
 		}
 	}
 	if len(reg.Repositories) == 0 {

@@ -24,7 +24,6 @@ import (
 	"github.com/stockpile/stockpile/formats/pypi"
 	"github.com/stockpile/stockpile/formats/yum"
 	"github.com/stockpile/stockpile/signing"
-	"github.com/stockpile/stockpile/site"
 	"github.com/stockpile/stockpile/source"
 )
 
@@ -248,18 +247,6 @@ func (b *build) previous(p string) ([]byte, error) {
 		return nil, fs.ErrInvalid
 	}
 	return os.ReadFile(filepath.Join(b.opts.Out, filepath.FromSlash(p)))
-}
-
-func (b *build) site(ctx context.Context) error {
-	page, err := site.Render(site.Registry{
-		Name:         b.reg.Name,
-		BaseURL:      b.reg.BaseURL,
-		Repositories: b.reg.Repositories,
-	})
-	if err != nil {
-		return err
-	}
-	return b.tree.Add("index.html", page)
 }
 
 func (b *build) sign(ctx context.Context) error {

@@ -26,9 +26,29 @@ import (
 // repository gives an empty map. Results are cached in cacheDir by commit, and
 // a later commit only walks the history the cache does not cover.
 func AddedTimes(dir, rev, folder, cacheDir string) (map[string]time.Time, error) {
+	added, err := AddedCommits(dir, rev, folder, cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	times := make(map[string]time.Time, len(added))
+	for p, a := range added {
+		times[p] = a.Time
+	}
+	return times, nil
+}
+
+// Added says when, and in which commit, a file entered Git.
+type Added struct {
+	Time   time.Time `json:"time"`
+	Commit string    `json:"commit"` // full hex hash
+}
+
+// AddedCommits is AddedTimes with the commit of each time: the provenance
+// the browse site shows.
+func AddedCommits(dir, rev, folder, cacheDir string) (map[string]Added, error) {
 	repo, closeRepo, err := openRepository(dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) && rev == "" {
-		return map[string]time.Time{}, nil
+		return map[string]Added{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("git repository %s: %w", dir, err)
@@ -49,7 +69,7 @@ func AddedTimes(dir, rev, folder, cacheDir string) (map[string]time.Time, error)
 	h, err := repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
 		if rev == "HEAD" {
-			return map[string]time.Time{}, nil // no commit yet
+			return map[string]Added{}, nil // no commit yet
 		}
 		return nil, fmt.Errorf("git repository %s: revision %q: %w", dir, rev, err)
 	}
@@ -60,7 +80,7 @@ func AddedTimes(dir, rev, folder, cacheDir string) (map[string]time.Time, error)
 		return times, nil
 	}
 
-	times := map[string]time.Time{}
+	times := map[string]Added{}
 	commit, err := repo.CommitObject(*h)
 	if err != nil {
 		return nil, err
@@ -85,7 +105,7 @@ func AddedTimes(dir, rev, folder, cacheDir string) (map[string]time.Time, error)
 		for _, p := range added {
 			p = strings.TrimPrefix(p, base)
 			if _, seen := times[p]; !seen {
-				times[p] = commit.Committer.When.UTC()
+				times[p] = Added{Time: commit.Committer.When.UTC(), Commit: commit.Hash.String()}
 			}
 		}
 		commit = parent
@@ -99,7 +119,7 @@ func AddedTimes(dir, rev, folder, cacheDir string) (map[string]time.Time, error)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]time.Time, len(present))
+	out := make(map[string]Added, len(present))
 	for _, p := range present {
 		p = strings.TrimPrefix(p, base)
 		if t, ok := times[p]; ok {
@@ -194,15 +214,16 @@ type addedCache struct{ dir, prefix string }
 
 func (c addedCache) file(h plumbing.Hash) string {
 	key := strings.NewReplacer("/", "_").Replace(c.prefix)
-	return filepath.Join(c.dir, h.String()+"-"+key+".json")
+	// v2: entries hold the commit as well as the time.
+	return filepath.Join(c.dir, h.String()+"-"+key+".v2.json")
 }
 
-func (c addedCache) load(h plumbing.Hash) (map[string]time.Time, bool) {
+func (c addedCache) load(h plumbing.Hash) (map[string]Added, bool) {
 	data, err := os.ReadFile(c.file(h))
 	if err != nil {
 		return nil, false
 	}
-	var times map[string]time.Time
+	var times map[string]Added
 	if json.Unmarshal(data, &times) != nil {
 		return nil, false
 	}
@@ -210,7 +231,7 @@ func (c addedCache) load(h plumbing.Hash) (map[string]time.Time, bool) {
 }
 
 // store writes the result for h and drops all but the newest few entries.
-func (c addedCache) store(h plumbing.Hash, times map[string]time.Time) {
+func (c addedCache) store(h plumbing.Hash, times map[string]Added) {
 	data, err := json.Marshal(times)
 	if err != nil || atomicfile.Write(c.file(h), strings.NewReader(string(data)), 0o644) != nil {
 		return

@@ -1,0 +1,214 @@
+package site
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stockpile/stockpile/config"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var added = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func smallRegistry() Registry {
+	sha := strings.Repeat("ab", 32)
+	return Registry{
+		Name:      "Example <registry>",
+		BaseURL:   "https://pkgs.example.org/",
+		SourceURL: "https://git.example.org/reg/blob/main/",
+		Built:     time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC),
+		Repositories: []Repository{
+			{Name: "apt", Format: "apt", Description: "Debian packages", Supported: true,
+				Apt: &config.Apt{Suites: []string{"stable"}, Components: []string{"main"}},
+				Packages: []Package{{Name: "hello", Summary: "says hello", Versions: []Version{{Version: "1.0-1", Files: []File{
+					{Name: "hello_1.0-1_amd64.deb", Size: 2048, SHA256: sha, Platform: "amd64", Depends: []string{"libc6 (>= 2.36)"},
+						Added: added, Commit: "89abcdef0123", Manifest: "packages/apt/hello_1.0-1_amd64.deb.yaml"},
+				}}}}}},
+			{Name: "rpm", Format: "yum", Supported: true,
+				Packages: []Package{{Name: "tool", Versions: []Version{{Version: "1:2.0-1", Files: []File{
+					{Name: "tool-2.0-1.x86_64.rpm", Size: 10, SHA256: sha, Platform: "x86_64", Added: added},
+				}}}}}},
+			{Name: "py", Format: "pypi", Supported: true,
+				Packages: []Package{{Name: "Demo.Pkg", Summary: "a demo", Versions: []Version{
+					{Version: "2.0", Files: []File{{Name: "demo_pkg-2.0-py3-none-any.whl", Size: 3 << 20, SHA256: sha, Platform: "py3-none-any", Yanked: "broken"}}},
+					{Version: "1.0", Files: []File{{Name: "demo_pkg-1.0.tar.gz", Size: 100, SHA256: sha, Platform: "source", Depends: []string{"Python >=3.8"}}}},
+				}}}},
+			{Name: "js", Format: "npm", Supported: true,
+				Packages: []Package{
+					{Name: "left-pad", Versions: []Version{{Version: "1.3.0", Deprecated: "use String.padStart", Files: []File{{Name: "left-pad-1.3.0.tgz", Size: 1, SHA256: sha}}}}},
+					{Name: "@acme/widget", Summary: "widgets", Versions: []Version{{Version: "0.1.0", Files: []File{{Name: "widget-0.1.0.tgz", Size: 1, SHA256: sha, Depends: []string{"left-pad ^1.3.0"}}}}}},
+				}},
+			{Name: "later", Format: "cargo"},
+		},
+	}
+}
+
+func TestGolden(t *testing.T) {
+	got, err := Render(smallRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("testdata", "golden")
+	if *update {
+		os.RemoveAll(dir)
+		for p, b := range got {
+			if strings.HasSuffix(p, ".css") || strings.HasSuffix(p, ".js") {
+				continue // embedded as they are
+			}
+			f := filepath.Join(dir, filepath.FromSlash(p))
+			os.MkdirAll(filepath.Dir(f), 0o755)
+			if err := os.WriteFile(f, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := map[string]string{}
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		want[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotS := map[string]string{}
+	for p, b := range got {
+		if !strings.HasSuffix(p, ".css") && !strings.HasSuffix(p, ".js") {
+			gotS[p] = string(b)
+		}
+	}
+	if diff := cmp.Diff(want, gotS); diff != "" {
+		t.Errorf("site differs from testdata/golden (-want +got; go test ./site -update rewrites it):\n%s", diff)
+	}
+}
+
+func TestPaths(t *testing.T) {
+	got, err := Render(smallRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"index.html", "_site/apt/index.html", "_site/apt/p/hello.html", "_site/js/p/@acme/widget.html",
+		"_site/py/p/Demo.Pkg.html", "_site/search.json", "_site/search.js", "_site/site.css"} {
+		if got[p] == nil {
+			t.Errorf("no %s; have %v", p, slices.Sorted(maps.Keys(got)))
+		}
+	}
+	for p := range got {
+		if p != "index.html" && !strings.HasPrefix(p, Dir+"/") {
+			t.Errorf("%s is outside %s/", p, Dir)
+		}
+	}
+	var idx searchIndex
+	if err := json.Unmarshal(got["_site/search.json"], &idx); err != nil {
+		t.Fatal(err)
+	}
+	want := [][6]string{
+		{"hello", "apt", "apt", "1.0-1", "says hello", "_site/apt/p/hello.html"},
+		{"tool", "rpm", "yum", "1:2.0-1", "", "_site/rpm/p/tool.html"},
+		{"Demo.Pkg", "py", "pypi", "1.0", "a demo", "_site/py/p/Demo.Pkg.html"},
+		{"@acme/widget", "js", "npm", "0.1.0", "widgets", "_site/js/p/@acme/widget.html"},
+		{"left-pad", "js", "npm", "1.3.0", "", "_site/js/p/left-pad.html"},
+	}
+	if diff := cmp.Diff(want, idx.Packages); diff != "" {
+		t.Errorf("search.json (-want +got):\n%s", diff)
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"hello", "hello"},
+		{"libstdc++6", "libstdc__6"},
+		{"@scope/name", "@scope/name"},
+		{".hidden", "_hidden"},
+		{"a/b", "a_b"},
+		{"", "_"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := slugOf(tc.name); got != tc.want {
+				t.Errorf("slugOf(%q) = %q, want %q", tc.name, got, tc.want)
+			}
+		})
+	}
+	repo := &Repository{Name: "r", Packages: []Package{{Name: "a+b"}, {Name: "a_b"}}}
+	got := packagePaths(repo)
+	if got["a+b"] == got["a_b"] {
+		t.Errorf("two packages share the page %s", got["a+b"])
+	}
+}
+
+// Every page stays small for a registry of 10,000 packages.
+func TestPageSize(t *testing.T) {
+	const n = 10000
+	sha := strings.Repeat("0f", 32)
+	repos := []Repository{{Name: "apt", Format: "apt", Supported: true}, {Name: "pypi", Format: "pypi", Supported: true}}
+	for i := range n {
+		r := &repos[i%2]
+		name := fmt.Sprintf("package-with-a-longish-name-%05d", i)
+		var vs []Version
+		for v := range 3 {
+			vs = append(vs, Version{Version: fmt.Sprintf("%d.0.%d-1", i%7, v), Files: []File{
+				{Name: fmt.Sprintf("%s_%d_amd64.deb", name, v), Size: int64(i) * 1000, SHA256: sha, Platform: "amd64", Added: added,
+					Depends: []string{"libc6 (>= 2.36)", "libssl3 (>= 3.0.0)"}, Manifest: "packages/" + r.Name + "/" + name + ".yaml"},
+			}})
+		}
+		r.Packages = append(r.Packages, Package{Name: name, Summary: "a package of the synthetic registry, with a summary of typical length", Versions: vs})
+	}
+	// One repository holds everything as well.
+	all := Repository{Name: "all", Format: "npm", Supported: true}
+	for _, r := range repos {
+		all.Packages = append(all.Packages, r.Packages...)
+	}
+	repos = append(repos, all)
+	got, err := Render(Registry{Name: "Big", BaseURL: "https://pkgs.example.org/", Built: added, Repositories: repos})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, largest, largestPath := 0, 0, ""
+	for p, b := range got {
+		if !strings.HasSuffix(p, ".html") {
+			continue
+		}
+		pages++
+		if len(b) > largest {
+			largest, largestPath = len(b), p
+		}
+		if len(b) >= 200<<10 {
+			t.Errorf("%s is %d bytes, over 200 KB", p, len(b))
+		}
+	}
+	if want := 2*n + 10 + 10 + 20 + 1; pages != want {
+		t.Errorf("%d pages, want %d", pages, want)
+	}
+	t.Logf("%d pages, largest %s: %d bytes; search.json %d bytes", pages, largestPath, largest, len(got["_site/search.json"]))
+}
+
+func TestDeterministic(t *testing.T) {
+	a, err := Render(smallRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := smallRegistry()
+	slices.Reverse(r.Repositories[3].Packages)
+	b, err := Render(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("package order changed the output:\n%s", diff)
+	}
+}
