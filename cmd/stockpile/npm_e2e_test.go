@@ -703,44 +703,6 @@ func TestNpmDemoRegistryInstalls(t *testing.T) {
 	}
 }
 
-// A commit gives byte-identical packuments, signatures included, whether
-// built from the working tree or from a bare clone with --ref: signatures
-// are deterministic and times come from Git.
-func TestNpmBuildDeterministicFromGit(t *testing.T) {
-	requireTool(t, "git")
-	reg := exampleRegistry(t)
-	git(t, reg, "init", "-q", "-b", "main")
-	git(t, reg, "add", "-A")
-	git(t, reg, "commit", "-q", "-m", "example registry")
-	bare := filepath.Join(t.TempDir(), "bare.git")
-	git(t, reg, "clone", "-q", "--bare", reg, bare)
-	// A bare repository holds no private keys: copy the development keys.
-	for _, k := range []string{"openpgp.asc", "npm.pem"} {
-		data, err := os.ReadFile(filepath.Join(reg, ".stockpile/keys", k))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(filepath.Join(bare, ".stockpile/keys"), 0o755)
-		os.WriteFile(filepath.Join(bare, ".stockpile/keys", k), data, 0o600)
-	}
-	work := filepath.Join(t.TempDir(), "work")
-	mustStockpile(t, "build", "-C", reg, "-o", work)
-	fromGit := filepath.Join(t.TempDir(), "git")
-	mustStockpile(t, "build", "-C", bare, "--ref", "main", "-o", fromGit, "--cache-dir", filepath.Join(t.TempDir(), "cache"))
-	a, b := treeFiles(t, filepath.Join(work, "npm")), treeFiles(t, filepath.Join(fromGit, "npm"))
-	if len(a) == 0 || len(a) != len(b) {
-		t.Fatalf("npm trees differ in size: %d files from the working tree, %d from Git", len(a), len(b))
-	}
-	for name, data := range a {
-		if b[name] != data {
-			t.Errorf("npm/%s differs between the working-tree build and the --ref build", name)
-		}
-	}
-	if !strings.Contains(a["stockpile-greeting/index.json"], `"signatures":[{"keyid":"SHA256:`) {
-		t.Errorf("the demo packument is not signed")
-	}
-}
-
 // startNginx runs nginx with one server block, listening on addr, until the
 // test ends.
 func startNginx(t *testing.T, nginx, addr, server string) {
