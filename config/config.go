@@ -56,6 +56,7 @@ type Repository struct {
 	Description string `yaml:"description"`
 
 	Apt *Apt `yaml:"apt"`
+	Yum *Yum `yaml:"yum"`
 
 	Line int `yaml:"-"` // line in repos.yaml
 }
@@ -70,6 +71,15 @@ type Apt struct {
 	// ValidFor sets Valid-Until to the build date plus this duration; zero
 	// means Release files never expire.
 	ValidFor Duration `yaml:"valid_for"`
+}
+
+// Yum holds the settings of a yum repository.
+type Yum struct {
+	// PackagerKeys are the public OpenPGP keys (paths inside the registry
+	// repository) that sign the packages themselves. They are published
+	// beside the repository and listed in its .repo file, so that dnf's
+	// gpgcheck works with the file as written.
+	PackagerKeys []string `yaml:"packager_keys"`
 }
 
 // Duration is a time.Duration written as "36h" or "7d" in YAML.
@@ -191,6 +201,19 @@ func validateRepository(repo *Repository, p *problems) {
 	}
 	if repo.Apt != nil && repo.Format != "apt" {
 		p.add(ConfigFile, repo.Line, "repository %q: apt settings on a %s repository", repo.Name, repo.Format)
+	}
+	if repo.Yum != nil && repo.Format != "yum" {
+		p.add(ConfigFile, repo.Line, "repository %q: yum settings on a %s repository", repo.Name, repo.Format)
+	}
+	if repo.Yum != nil {
+		seen := map[string]bool{}
+		for _, k := range repo.Yum.PackagerKeys {
+			base := path.Base(k)
+			if !cleanRelPath(k) || seen[base] || base == "key.asc" {
+				p.add(ConfigFile, repo.Line, "repository %q: packager key %q must be a path inside the repository, with a file name of its own", repo.Name, k)
+			}
+			seen[base] = true
+		}
 	}
 	if repo.Format == "apt" {
 		if repo.Apt == nil {

@@ -185,3 +185,16 @@ func TestManifestPlacementFields(t *testing.T) {
 		t.Errorf("bad tags: %v", err)
 	}
 }
+
+func TestYumPackagerKeys(t *testing.T) {
+	reg, err := ParseConfig([]byte("repositories:\n  - name: rpm\n    format: yum\n    yum:\n      packager_keys: [keys/a.asc]\n"))
+	if err != nil || !cmp.Equal(reg.Repositories[0].Yum.PackagerKeys, []string{"keys/a.asc"}) {
+		t.Errorf("packager_keys: %+v, %v", reg, err)
+	}
+	_, err = ParseConfig([]byte("repositories:\n  - name: rpm\n    format: yum\n    yum:\n      packager_keys: [../a.asc, keys/key.asc]\n  - name: deb\n    format: apt\n    yum: {}\n"))
+	for _, want := range []string{`packager key "../a.asc" must be a path inside`, `packager key "keys/key.asc"`, `repository "deb": yum settings on a apt repository`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+}

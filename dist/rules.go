@@ -99,7 +99,7 @@ func RuleFor(p string) Rule {
 	switch {
 	case base == "Packages" || base == "Release" || base == "InRelease":
 		r.ContentType = "text/plain; charset=utf-8"
-	case base == "key.asc":
+	case base == "key.asc" || (ext == ".asc" && strings.Contains(p, "/keys/")):
 		r.ContentType = "application/pgp-keys"
 	case base == "key.gpg":
 		r.ContentType = "application/pgp-keys"

@@ -50,6 +50,9 @@ type Build struct {
 	// RegistryKey signs what a format embeds in its own documents (npm's
 	// dist.signatures); nil when repos.yaml names no such key.
 	RegistryKey RegistryKey
+	// ReadSource reads a file of the registry repository being built (a
+	// public key that repos.yaml names, say).
+	ReadSource func(path string) ([]byte, error)
 	// Previous reads a file of the previously built tree (for counters that
 	// must only grow), or returns an error if there is none.
 	Previous func(path string) ([]byte, error)

@@ -202,6 +202,9 @@ func (b *build) index(ctx context.Context) error {
 		BaseURL:  b.reg.BaseURL,
 		Compress: b.compress,
 		Previous: b.previous,
+		ReadSource: func(p string) ([]byte, error) {
+			return fs.ReadFile(b.snap.FS, p)
+		},
 	}
 	// npm's registry signatures live inside the packuments, so the key is
 	// needed while indexing, not in the sign step.

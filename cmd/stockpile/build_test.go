@@ -17,7 +17,7 @@ func exampleRegistry(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "registry")
 	os.MkdirAll(dir, 0o755)
-	for _, p := range []string{"repos.yaml", "packages", "blobs"} {
+	for _, p := range []string{"repos.yaml", "packages", "blobs", "keys"} {
 		if b, err := exec.Command("cp", "-a", filepath.Join("..", "..", p), dir).CombinedOutput(); err != nil {
 			t.Fatalf("cp %s: %v\n%s", p, err, b)
 		}

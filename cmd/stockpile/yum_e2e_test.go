@@ -337,11 +337,18 @@ func TestDemoYumInstalls(t *testing.T) {
 	defer srv.Close()
 	os.Remove(srvDir)
 	mustStockpile(t, "build", "-C", reg, "-o", srvDir, "--base-url", srv.URL+"/")
-	packagerKey, err := filepath.Abs("../../internal/rpmgen/examples/demo-packager.asc")
+	// The published .repo file as written: it lists the repository key and
+	// the demo packager key that repos.yaml names.
+	dnf := newDNFClient(t, srv.URL+"/yum/")
+	repoFile, err := os.ReadFile(filepath.Join(srvDir, "yum", "yum.repo"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dnf := newDNFClient(t, srv.URL+"/yum/", filepath.Join(srvDir, "yum/key.asc"), packagerKey)
+	if !strings.Contains(string(repoFile), "/yum/keys/demo-packager.asc") {
+		t.Errorf("yum.repo does not list the packager key:\n%s", repoFile)
+	}
+	os.WriteFile(filepath.Join(dnf.root, "repos", "yum.repo"), repoFile, 0o644)
+	dnf.repo = []string{"--repo=yum"}
 	if log, err := dnf.install("hello-stockpile", "stockpile-tools"); err != nil {
 		t.Fatalf("dnf install: %v\n%s", err, log)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 	"runtime"
 	"sort"
@@ -61,8 +62,12 @@ func (format) Index(b *formats.Build, repo *config.Repository, artifacts []*form
 	}
 	tree.Sign(dist.SignRequest{Kind: dist.DetachSign, Of: repomdPath, Path: repomdPath + ".asc"})
 	tree.Sign(dist.SignRequest{Kind: dist.PublicKeyArmor, Path: repo.Name + "/key.asc"})
+	keys, err := packagerKeys(b, repo, tree)
+	if err != nil {
+		return err
+	}
 	if b.BaseURL != "" {
-		if err := tree.Add(repo.Name+"/"+repo.Name+".repo", repoFile(b.BaseURL, repo)); err != nil {
+		if err := tree.Add(repo.Name+"/"+repo.Name+".repo", repoFile(b.BaseURL, repo, keys)); err != nil {
 			return err
 		}
 	}
@@ -294,9 +299,34 @@ func revisionOf(b *formats.Build, prevPath string) int64 {
 	return prev
 }
 
+// packagerKeys publishes the keys that sign the packages themselves at
+// <repo>/keys/<file> and returns those paths, relative to the repository.
+func packagerKeys(b *formats.Build, repo *config.Repository, tree *dist.Tree) ([]string, error) {
+	if repo.Yum == nil {
+		return nil, nil
+	}
+	var out []string
+	for _, p := range repo.Yum.PackagerKeys {
+		if b.ReadSource == nil {
+			return nil, fmt.Errorf("packager key %s: no registry repository to read it from", p)
+		}
+		data, err := b.ReadSource(p)
+		if err != nil {
+			return nil, fmt.Errorf("packager key %s: %w", p, err)
+		}
+		rel := "keys/" + path.Base(p)
+		if err := tree.Add(repo.Name+"/"+rel, data); err != nil {
+			return nil, err
+		}
+		out = append(out, rel)
+	}
+	return out, nil
+}
+
 // repoFile renders the .repo file dnf reads from /etc/yum.repos.d/: every
-// signature check on, the repository's key for repomd.xml.
-func repoFile(baseURL string, repo *config.Repository) []byte {
+// signature check on, the repository's key for repomd.xml and the packager
+// keys for the packages.
+func repoFile(baseURL string, repo *config.Repository, packagerKeys []string) []byte {
 	name := strings.Join(strings.Fields(repo.Description), " ")
 	if name == "" {
 		name = repo.Name
@@ -308,7 +338,15 @@ func repoFile(baseURL string, repo *config.Repository) []byte {
 		"enabled=1\n" +
 		"gpgcheck=1\n" +
 		"repo_gpgcheck=1\n" +
-		"gpgkey=" + url + "key.asc\n")
+		"gpgkey=" + strings.Join(append([]string{url + "key.asc"}, prefixAll(url, packagerKeys)...), " ") + "\n")
+}
+
+func prefixAll(prefix string, list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = prefix + s
+	}
+	return out
 }
 
 // parallel runs f(0..n-1) on every core.

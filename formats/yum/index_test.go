@@ -302,3 +302,34 @@ func TestPoolPath(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexPackagerKeys(t *testing.T) {
+	b := testBuild()
+	b.ReadSource = func(p string) ([]byte, error) {
+		if p == "keys/packager.asc" {
+			return []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----\n"), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	repo := testRepo()
+	repo.Yum = &config.Yum{PackagerKeys: []string{"keys/packager.asc"}}
+	tree := dist.NewTree()
+	if err := New().Index(b, repo, nil, tree); err != nil {
+		t.Fatal(err)
+	}
+	if f := tree.Get("yum/keys/packager.asc"); f == nil || !strings.HasPrefix(string(f.Data), "-----BEGIN PGP PUBLIC KEY") {
+		t.Errorf("packager key not published: %+v", f)
+	}
+	want := "gpgkey=https://packages.example.org/yum/key.asc https://packages.example.org/yum/keys/packager.asc\n"
+	if got := string(tree.Get("yum/yum.repo").Data); !strings.Contains(got, want) {
+		t.Errorf("yum.repo = %q, want a line %q", got, want)
+	}
+	if got := dist.RuleFor("yum/keys/packager.asc").ContentType; got != "application/pgp-keys" {
+		t.Errorf("packager key served as %q", got)
+	}
+
+	repo.Yum.PackagerKeys = []string{"keys/missing.asc"}
+	if err := New().Index(b, repo, nil, dist.NewTree()); err == nil || !strings.Contains(err.Error(), "keys/missing.asc") {
+		t.Errorf("missing packager key: %v", err)
+	}
+}

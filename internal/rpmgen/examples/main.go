@@ -68,7 +68,7 @@ func examples() []rpmgen.Package {
 func main() {
 	outDir := flag.String("o", "examples-out", "output folder for the .rpm files")
 	keyFile := flag.String("key", ".stockpile/keys/rpm-demo-packager.asc", "the demo packager's private key; made if missing")
-	pubFile := flag.String("pub", "internal/rpmgen/examples/demo-packager.asc", "where to write the public key")
+	pubFile := flag.String("pub", "keys/demo-packager.asc", "where to write the public key")
 	flag.Parse()
 	key, err := loadOrCreate(*keyFile)
 	if err != nil {
