@@ -703,49 +703,6 @@ func TestNpmDemoRegistryInstalls(t *testing.T) {
 	}
 }
 
-// startNginx runs nginx with one server block, listening on addr, until the
-// test ends.
-func startNginx(t *testing.T, nginx, addr, server string) {
-	t.Helper()
-	prefix := t.TempDir()
-	conf := fmt.Sprintf(`daemon off;
-master_process off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events {}
-http {
-    access_log %[1]s/access.log;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    server {
-        listen %[2]s;
-%[3]s
-    }
-}
-`, prefix, addr, server)
-	os.WriteFile(filepath.Join(prefix, "nginx.conf"), []byte(conf), 0o644)
-	cmd := exec.Command(nginx, "-p", prefix, "-c", filepath.Join(prefix, "nginx.conf"), "-e", filepath.Join(prefix, "error.log"))
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
-			t.Fatalf("nginx did not start: %s\n%s", stderr.String(), log)
-		}
-	}
-}
-
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -803,11 +760,11 @@ func TestNpmNginx(t *testing.T) {
 	_, out := npmRegistry(t) // built for its own server: rebuilt for nginx's address
 	reg := filepath.Join(filepath.Dir(out), "registry")
 	mustStockpile(t, "build", "-C", reg, "-o", out, "--base-url", "http://"+addrA+"/")
-	startNginx(t, nginx, addrA, "root "+out+";\n"+variantA)
+	startNginx(t, nginx, addrA, nginxServer(addrA, "root "+out+";\n"+variantA))
 
 	origin := npmS3Origin(t, "bucket", out)
 	addrB := freeAddr(t)
-	startNginx(t, nginx, addrB, strings.ReplaceAll(strings.Join(variantB, "\n"), "http://127.0.0.1:9000/BUCKET", origin.URL+"/bucket"))
+	startNginx(t, nginx, addrB, nginxServer(addrB, strings.ReplaceAll(strings.Join(variantB, "\n"), "http://127.0.0.1:9000/BUCKET", origin.URL+"/bucket")))
 
 	tests := []struct {
 		path, contentType, cache string

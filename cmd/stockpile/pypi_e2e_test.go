@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stockpile/stockpile/dist"
 	"github.com/stockpile/stockpile/internal/pygen"
@@ -674,41 +672,12 @@ func TestPypiNginx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	prefix := t.TempDir()
+	addr := freeAddr(t)
 	site := strings.NewReplacer("listen 8080;", "listen "+addr+";", "root /srv/stockpile/public;", "root "+r.out+";").Replace(string(conf))
 	if !strings.Contains(site, addr) || !strings.Contains(site, r.out) {
 		t.Fatal("cdn/pypi-nginx.conf no longer has the listen and root lines this test replaces")
 	}
-	os.WriteFile(filepath.Join(prefix, "site.conf"), []byte(site), 0o644)
-	main := fmt.Sprintf(`daemon off;
-master_process off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events {}
-http {
-    access_log %[1]s/access.log;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    include %[1]s/site.conf;
-}
-`, prefix)
-	os.WriteFile(filepath.Join(prefix, "nginx.conf"), []byte(main), 0o644)
-	cmd := exec.Command(nginx, "-p", prefix, "-c", filepath.Join(prefix, "nginx.conf"), "-e", filepath.Join(prefix, "error.log"))
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	startNginx(t, nginx, addr, site)
 	base := "http://" + addr
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(p, accept string) *http.Response {
@@ -724,16 +693,6 @@ http {
 		io.Copy(io.Discard, res.Body)
 		res.Body.Close()
 		return res
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
-			t.Fatalf("nginx did not start: %s\n%s", stderr.String(), log)
-		}
 	}
 
 	wheel := "/pypi/files/e2e-greeting/" + strings.ReplaceAll(pyGreeting.WheelName(), "+", "%2B")
