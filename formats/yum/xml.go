@@ -197,51 +197,32 @@ func appendElem(b []byte, indent, name, text string) []byte {
 // appendText appends s escaped for character data. Inspect has already
 // dropped what XML cannot hold; '\r' is written as a reference so that
 // parsers do not turn it into '\n'.
-func appendText(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '\r':
-			esc = "&#13;"
-		default:
-			continue
-		}
-		b = append(b, s[start:i]...)
-		b = append(b, esc...)
-		start = i + 1
-	}
-	return append(b, s[start:]...)
-}
+func appendText(b []byte, s string) []byte { return appendEscaped(b, s, false) }
 
 // appendAttr appends s escaped for a double-quoted attribute value; white
 // space other than ' ' is written as references so that attribute value
 // normalization keeps it.
-func appendAttr(b []byte, s string) []byte {
+func appendAttr(b []byte, s string) []byte { return appendEscaped(b, s, true) }
+
+func appendEscaped(b []byte, s string, attr bool) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		var esc string
-		switch s[i] {
-		case '&':
+		switch c := s[i]; {
+		case c == '&':
 			esc = "&amp;"
-		case '<':
+		case c == '<':
 			esc = "&lt;"
-		case '>':
+		case c == '>':
 			esc = "&gt;"
-		case '"':
-			esc = "&quot;"
-		case '\t':
-			esc = "&#9;"
-		case '\n':
-			esc = "&#10;"
-		case '\r':
+		case c == '\r':
 			esc = "&#13;"
+		case attr && c == '"':
+			esc = "&quot;"
+		case attr && c == '\t':
+			esc = "&#9;"
+		case attr && c == '\n':
+			esc = "&#10;"
 		default:
 			continue
 		}
