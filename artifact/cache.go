@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/stockpile/stockpile/config"
 	"github.com/stockpile/stockpile/digest"
+	"github.com/stockpile/stockpile/internal/atomicfile"
 )
 
 // opener starts reading the bytes of m's source. length is the size the
@@ -297,27 +299,5 @@ func writeDigests(name string, d digest.Set) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(name, append(data, '\n'))
-}
-
-func writeAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
+	return atomicfile.Write(name, bytes.NewReader(append(data, '\n')), 0o644)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stockpile/stockpile/config"
 	"github.com/stockpile/stockpile/digest"
+	"github.com/stockpile/stockpile/internal/atomicfile"
 )
 
 // racyWindow: a file modified this shortly before it was hashed could change
@@ -227,7 +228,7 @@ func (c *statCache) save() error {
 	if err := os.MkdirAll(filepath.Dir(c.file), 0o755); err != nil {
 		return fmt.Errorf("stat cache: %w", err)
 	}
-	if err := writeAtomic(c.file, encodeStats(c.entries)); err != nil {
+	if err := atomicfile.Write(c.file, bytes.NewReader(encodeStats(c.entries)), 0o644); err != nil {
 		return fmt.Errorf("stat cache: %w", err)
 	}
 	c.dirty = false

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+
+	"github.com/stockpile/stockpile/internal/atomicfile"
 )
 
 // cacheKind separates the chunk caches of the two formats.
@@ -180,26 +182,7 @@ func (c *Compressor) writeDisk(k cacheKey, p []byte) {
 }
 
 func (c *Compressor) writeEntry(k cacheKey, p []byte) error {
-	dst := c.diskPath(k)
-	dir := filepath.Dir(dst)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(makeEntry(c.tags[k.kind], p))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.Write(c.diskPath(k), bytes.NewReader(makeEntry(c.tags[k.kind], p)), 0o644)
 }
 
 // Prune removes the disk cache entries this Compressor has neither read nor

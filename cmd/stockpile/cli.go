@@ -29,7 +29,6 @@ const (
 // env is what a command may touch of the process, passed in so that tests
 // run commands in-process.
 type env struct {
-	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 }

@@ -28,7 +28,7 @@ func stockpile(t *testing.T, getenv func(string) string, args ...string) (int, s
 		}
 	}
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: getenv})
+	code := run(context.Background(), args, &env{stdout: &stdout, stderr: &stderr, getenv: getenv})
 	return code, stdout.String(), stderr.String()
 }
 
