@@ -15,6 +15,7 @@ import (
 	"github.com/stockpile/stockpile/formats/npm"
 	"github.com/stockpile/stockpile/formats/pypi"
 	"github.com/stockpile/stockpile/formats/yum"
+	"github.com/stockpile/stockpile/formats/yum/rpm"
 	"github.com/stockpile/stockpile/site"
 	"github.com/stockpile/stockpile/source"
 )
@@ -278,56 +279,9 @@ func versionOrder(format string) func(a, b string) int {
 			return va.Compare(vb)
 		}
 	case "npm":
-		return compareSemver
+		return npm.CompareVersions
+	case "yum":
+		return rpm.CompareEVRStrings
 	}
-	// dpkg's order; rpm's agrees on what packages use (digits, letters,
-	// '~' sorting first, an epoch before ':').
 	return apt.CompareVersions
-}
-
-// compareSemver orders SemVer 2.0.0 versions by precedence.
-func compareSemver(a, b string) int {
-	split := func(v string) (core []string, pre string) {
-		v, _, _ = strings.Cut(v, "+")
-		v, pre, _ = strings.Cut(v, "-")
-		return strings.Split(v, "."), pre
-	}
-	ca, pa := split(a)
-	cb, pb := split(b)
-	for i := 0; i < len(ca) && i < len(cb); i++ {
-		if c := compareIdent(ca[i], cb[i]); c != 0 {
-			return c
-		}
-	}
-	switch {
-	case pa == pb:
-		return 0
-	case pa == "":
-		return 1
-	case pb == "":
-		return -1
-	}
-	ia, ib := strings.Split(pa, "."), strings.Split(pb, ".")
-	for i := 0; i < len(ia) && i < len(ib); i++ {
-		if c := compareIdent(ia[i], ib[i]); c != 0 {
-			return c
-		}
-	}
-	return cmp.Compare(len(ia), len(ib))
-}
-
-// compareIdent compares numeric identifiers as numbers, below alphanumeric
-// ones, which compare as text.
-func compareIdent(a, b string) int {
-	na, errA := strconv.ParseUint(a, 10, 64)
-	nb, errB := strconv.ParseUint(b, 10, 64)
-	switch {
-	case errA == nil && errB == nil:
-		return cmp.Compare(na, nb)
-	case errA == nil:
-		return -1
-	case errB == nil:
-		return 1
-	}
-	return strings.Compare(a, b)
 }

@@ -14,7 +14,8 @@ import (
 	"github.com/stockpile/stockpile/source"
 )
 
-func TestCompareSemver(t *testing.T) {
+func TestVersionOrder(t *testing.T) {
+	compareSemver := versionOrder("npm")
 	// Each is lower than the next, as SemVer 2.0.0 §11 orders them.
 	order := []string{"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
 		"1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.2.0", "1.10.0", "2.0.0-beta.1", "2.0.0"}
@@ -28,6 +29,14 @@ func TestCompareSemver(t *testing.T) {
 	}
 	if c := compareSemver("1.0.0+build.1", "1.0.0"); c != 0 {
 		t.Errorf("build metadata counts: %d", c)
+	}
+	// rpm's order: '~' sorts before, '^' after the plain version; epochs first.
+	compareRPM := versionOrder("yum")
+	rpmOrder := []string{"1.0~rc1-1", "1.0-1", "1.0^git1-1", "1.1-1", "1:0.5-1"}
+	for i := 0; i+1 < len(rpmOrder); i++ {
+		if a, b := rpmOrder[i], rpmOrder[i+1]; compareRPM(a, b) >= 0 || compareRPM(b, a) <= 0 {
+			t.Errorf("rpm order (%s, %s) = %d", a, b, compareRPM(a, b))
+		}
 	}
 }
 

@@ -160,3 +160,19 @@ func compareIdentifiers(a, b string) int {
 	}
 	return strings.Compare(a, b)
 }
+
+// CompareVersions orders two npm versions by SemVer precedence; versions
+// that do not parse fall back to byte order, after every valid one.
+func CompareVersions(a, b string) int {
+	va, errA := parseSemver(a)
+	vb, errB := parseSemver(b)
+	switch {
+	case errA == nil && errB == nil:
+		return va.compare(vb)
+	case errA == nil:
+		return -1
+	case errB == nil:
+		return 1
+	}
+	return strings.Compare(a, b)
+}

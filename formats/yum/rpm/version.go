@@ -1,6 +1,9 @@
 package rpm
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Vercmp compares two version (or release) strings as rpm's rpmvercmp
 // does: alternating numeric and alphabetic segments, numbers compared by
@@ -128,4 +131,24 @@ func span(s string, ok func(byte) bool) (string, string) {
 		i++
 	}
 	return s[:i], s[i:]
+}
+
+// CompareEVRStrings compares two "[epoch:]version[-release]" strings as rpm
+// orders packages.
+func CompareEVRStrings(a, b string) int {
+	split := func(s string) (uint64, string, string) {
+		var epoch uint64
+		if e, rest, ok := strings.Cut(s, ":"); ok {
+			epoch, _ = strconv.ParseUint(e, 10, 64)
+			s = rest
+		}
+		v, r := s, ""
+		if i := strings.LastIndexByte(s, '-'); i >= 0 {
+			v, r = s[:i], s[i+1:]
+		}
+		return epoch, v, r
+	}
+	e1, v1, r1 := split(a)
+	e2, v2, r2 := split(b)
+	return CompareEVR(e1, v1, r1, e2, v2, r2)
 }
