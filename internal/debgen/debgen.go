@@ -10,6 +10,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"path"
 	"sort"
 	"strconv"
@@ -269,44 +270,28 @@ func Tar(entries []Entry, c Compression) ([]byte, error) {
 // Compress returns data compressed with c.
 func Compress(data []byte, c Compression) ([]byte, error) {
 	var b bytes.Buffer
+	var w io.WriteCloser
+	var err error
 	switch c {
 	case None:
 		return data, nil
 	case "", Gzip:
-		w, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := w.Write(data); err != nil {
-			return nil, err
-		}
-		if err := w.Close(); err != nil {
-			return nil, err
-		}
+		w, err = gzip.NewWriterLevel(&b, gzip.BestCompression)
 	case XZ:
-		w, err := xz.NewWriter(&b)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := w.Write(data); err != nil {
-			return nil, err
-		}
-		if err := w.Close(); err != nil {
-			return nil, err
-		}
+		w, err = xz.NewWriter(&b)
 	case Zstd:
-		w, err := zstd.NewWriter(&b, zstd.WithEncoderConcurrency(1))
-		if err != nil {
-			return nil, err
-		}
-		if _, err := w.Write(data); err != nil {
-			return nil, err
-		}
-		if err := w.Close(); err != nil {
-			return nil, err
-		}
+		w, err = zstd.NewWriter(&b, zstd.WithEncoderConcurrency(1))
 	default:
 		return nil, fmt.Errorf("debgen: unknown compression %q", c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(data); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
 	}
 	return b.Bytes(), nil
 }
