@@ -47,6 +47,7 @@ type Registry struct {
 type Signing struct {
 	OpenPGP string `yaml:"openpgp"` // apt Release, yum repomd.xml
 	NPM     string `yaml:"npm"`     // ECDSA P-256 key for npm registry signatures
+	TUF     *TUF   `yaml:"tuf"`     // TUF roles over every file of the tree
 }
 
 // Repository is one published repository, in one format.
@@ -167,6 +168,10 @@ func parseConfig(data []byte, p *problems) *Registry {
 		} else if !strings.HasSuffix(reg.SourceURL, "/") {
 			reg.SourceURL += "/"
 		}
+	}
+	if reg.Signing.TUF != nil {
+		reg.Signing.TUF.Line = keyLine(valueOf(&root, "signing"), "tuf")
+		reg.Signing.TUF.validate(p)
 	}
 	if len(reg.Repositories) == 0 {
 		p.add(ConfigFile, keyLine(&root, "repositories"), "no repositories defined")

@@ -42,7 +42,13 @@ var (
 	// JSON whatever the media type says.)
 	pypiPage     = regexp.MustCompile(`^[^/]+/simple/([^/]+/)?index\.json$`)
 	versionedTUF = regexp.MustCompile(`(^|/)tuf/[0-9]+\.[^/]+\.json$`)
+	hashPrefixed = regexp.MustCompile(`(^|/)[0-9a-f]{64}\.[^/]+$`)
 )
+
+// HashPrefixed reports whether p is the hash-prefixed copy of a mutable file
+// ("<dir>/<sha256>.<name>"), which TUF clients fetch under consistent
+// snapshots instead of the file's own, changing path.
+func HashPrefixed(p string) bool { return hashPrefixed.MatchString(p) }
 
 var typeByExt = map[string]string{
 	".deb":      "application/vnd.debian.binary-package",
@@ -85,6 +91,8 @@ func RuleFor(p string) Rule {
 	case ext == ".deb" || ext == ".rpm" || ext == ".whl" || ext == ".tgz" || ext == ".zip" || ext == ".metadata":
 		r.CacheControl, r.Phase = CacheImmutable, PhaseBlob
 	case aptByHash.MatchString(p) || hashedRepodata.MatchString(p):
+		r.CacheControl = CacheImmutable
+	case hashPrefixed.MatchString(p) && !strings.HasPrefix(p, "tuf/"):
 		r.CacheControl = CacheImmutable
 	case versionedTUF.MatchString(p):
 		r.CacheControl, r.Phase = CacheImmutable, PhaseTUF

@@ -24,6 +24,7 @@ import (
 	"github.com/stockpile/stockpile/formats/pypi"
 	"github.com/stockpile/stockpile/formats/yum"
 	"github.com/stockpile/stockpile/signing"
+	"github.com/stockpile/stockpile/signing/tuf"
 	"github.com/stockpile/stockpile/source"
 )
 
@@ -44,6 +45,13 @@ type Options struct {
 	// Progress, when set, is told how many artifacts of how many are
 	// resolved; the CLI draws it on a terminal.
 	Progress func(done, total int)
+	// Unsigned builds without loading any private key: no OpenPGP
+	// signatures or public keys, no npm registry signatures. For checks
+	// that run where no secrets are (pull requests from forks).
+	Unsigned bool
+	// State reads the published tree, from which TUF versions continue;
+	// when nil, the output folder's previous contents are used.
+	State tuf.ReadFunc
 }
 
 // Report says what a build did.
@@ -56,6 +64,7 @@ type Report struct {
 	Written      int                `json:"written"`
 	Unchanged    int                `json:"unchanged"`
 	Removed      int                `json:"removed"`
+	TUF          *tuf.Report        `json:"tuf,omitempty"`
 }
 
 // RepositoryReport describes one built repository.
@@ -94,6 +103,7 @@ func Build(ctx context.Context, opts Options) (*Report, error) {
 		{"index", b.index},     // index files per repository and format
 		{"site", b.site},       // the browse site
 		{"sign", b.sign},       // OpenPGP signatures and public keys
+		{"tuf", b.tuf},         // TUF metadata over every file
 		{"write", b.write},     // the tree on disk, only changed files
 	}
 	for _, s := range steps {
@@ -208,7 +218,7 @@ func (b *build) index(ctx context.Context) error {
 	}
 	// npm's registry signatures live inside the packuments, so the key is
 	// needed while indexing, not in the sign step.
-	if ref := b.reg.Signing.NPM; ref != "" {
+	if ref := b.reg.Signing.NPM; ref != "" && !b.opts.Unsigned {
 		k, err := signing.LoadECDSA(ref, b.opts.Dir, b.opts.Getenv)
 		if err != nil {
 			return err
@@ -253,7 +263,7 @@ func (b *build) previous(p string) ([]byte, error) {
 }
 
 func (b *build) sign(ctx context.Context) error {
-	if len(b.tree.SignRequests()) == 0 {
+	if len(b.tree.SignRequests()) == 0 || b.opts.Unsigned {
 		return nil
 	}
 	var key *signing.OpenPGP

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -100,7 +101,11 @@ func CreateKeys(opts KeyOptions) (bool, error) {
 		return made, err
 	}
 	madeNPM, err := createNPMKey(opts, reg)
-	return made || madeNPM, err
+	if err != nil {
+		return made || madeNPM, err
+	}
+	madeTUF, err := createTUFKeys(context.Background(), opts, reg)
+	return made || madeNPM || madeTUF, err
 }
 
 // createNPMKey makes the ECDSA P-256 key of npm registry signatures. A

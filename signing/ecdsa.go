@@ -83,7 +83,7 @@ func ParseECDSA(data []byte) (*ECDSA, error) {
 // held in an environment variable (read with getenv). Errors name the ref
 // and never quote the key.
 func LoadECDSA(ref, root string, getenv func(string) string) (*ECDSA, error) {
-	data, err := readRef(ref, root, getenv)
+	data, err := ReadKeyRef(ref, root, getenv)
 	if err != nil {
 		return nil, fmt.Errorf("npm registry key %q: %w", ref, err)
 	}

@@ -102,7 +102,7 @@ func ParseOpenPGP(armored []byte) (*OpenPGP, error) {
 // passphrase in STOCKPILE_OPENPGP_PASSPHRASE. Both variables are read with
 // getenv. Errors name the ref and never quote the key.
 func LoadOpenPGP(ref, root string, getenv func(string) string) (*OpenPGP, error) {
-	data, err := readRef(ref, root, getenv)
+	data, err := ReadKeyRef(ref, root, getenv)
 	if err != nil {
 		return nil, fmt.Errorf("openpgp key %q: %w", ref, err)
 	}
@@ -128,8 +128,9 @@ func LoadOpenPGP(ref, root string, getenv func(string) string) (*OpenPGP, error)
 	return k, nil
 }
 
-// readRef returns the bytes ref points to.
-func readRef(ref, root string, getenv func(string) string) ([]byte, error) {
+// ReadKeyRef returns the bytes a key reference points to: a path inside the
+// repository root, "file:///abs/path", or "env:NAME".
+func ReadKeyRef(ref, root string, getenv func(string) string) ([]byte, error) {
 	switch {
 	case ref == "":
 		return nil, errors.New("empty key reference")

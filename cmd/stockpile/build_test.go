@@ -73,8 +73,10 @@ func TestBuildDeterministicFromGit(t *testing.T) {
 	// A bare repository holds no private keys (they are Git-ignored): put
 	// the working tree's development keys beside it.
 	os.MkdirAll(filepath.Join(bare, ".stockpile/keys"), 0o755)
-	for _, name := range []string{"openpgp.asc", "npm.pem"} {
-		key, err := os.ReadFile(filepath.Join(reg, ".stockpile/keys", name))
+	names, _ := filepath.Glob(filepath.Join(reg, ".stockpile/keys/*"))
+	for _, p := range names {
+		name := filepath.Base(p)
+		key, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}

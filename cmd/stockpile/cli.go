@@ -16,6 +16,7 @@ import (
 
 	"github.com/stockpile/stockpile/artifact"
 	"github.com/stockpile/stockpile/config"
+	"github.com/stockpile/stockpile/tufclient"
 )
 
 // Exit codes, as the command-line contract fixes them.
@@ -80,7 +81,8 @@ func commands() []command {
 		{"add", "[--repo R] [--url URL] FILE...", "store artifacts and write their manifests", runAdd},
 		{"build", "[-o DIR] [--base-url URL] [--ref REV]", "compile the registry into a static tree", runBuild},
 		{"serve", "[DIR] [--addr HOST:PORT]", "serve a built tree as the object store and CDN would", runServe},
-		{"keys", "create [--if-missing]", "make the development signing key repos.yaml names", runKeys},
+		{"keys", "create|list|export|rotate|sign-root", "manage signing keys and the TUF root", runKeys},
+		{"get", "[--root FILE] URL TARGET [-o FILE]", "download a file of a published registry, verified with TUF", runGet},
 	}
 }
 
@@ -113,12 +115,13 @@ func run(ctx context.Context, args []string, e *env) int {
 func exitCode(err error) int {
 	var usage usageError
 	var mismatch *artifact.MismatchError
+	var verify *tufclient.VerifyError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &usage), config.IsInvalid(err):
 		return exitUsage
-	case errors.As(err, &mismatch):
+	case errors.As(err, &mismatch), errors.As(err, &verify):
 		return exitVerifyFail
 	}
 	return exitError

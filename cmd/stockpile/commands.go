@@ -142,29 +142,3 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
-
-func runKeys(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{"keys: the subcommand is create"}
-	}
-	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
-	dir := fs.String("C", ".", "the registry repository")
-	ifMissing := fs.Bool("if-missing", false, "do nothing when the key exists")
-	if pos, err := parse(fs, e, args[1:]); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usageError{"keys create takes no arguments"}
-	}
-	now, err := e.sourceDateEpoch()
-	if err != nil {
-		return err
-	}
-	if now.IsZero() {
-		now = time.Now()
-	}
-	created, err := generator.CreateKeys(generator.KeyOptions{Dir: *dir, Now: now, IfMissing: *ifMissing})
-	if created {
-		fmt.Fprintln(e.stderr, "created the missing development keys; their public halves are in keys/")
-	}
-	return err
-}
