@@ -82,6 +82,7 @@ func commands() []command {
 		{"build", "[-o DIR] [--base-url URL] [--ref REV]", "compile the registry into a static tree", runBuild},
 		{"serve", "[DIR] [--addr HOST:PORT]", "serve a built tree as the object store and CDN would", runServe},
 		{"keys", "create|list|export|rotate|sign-root", "manage signing keys and the TUF root", runKeys},
+		{"refresh", "[-o DIR]", "re-sign time-limited metadata (TUF, apt Valid-Until) before it expires", runRefresh},
 		{"get", "[--root FILE] URL TARGET [-o FILE]", "download a file of a published registry, verified with TUF", runGet},
 	}
 }

@@ -9,12 +9,13 @@ import (
 	"fmt"
 	"math/bits"
 	"path"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/secure-systems-lab/go-securesystemslib/cjson"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
@@ -70,6 +71,7 @@ func Sign(tree *dist.Tree, opts Options) (*Report, error) {
 	if err := s.sign(); err != nil {
 		return nil, err
 	}
+	sort.Strings(s.report.Signed)
 	return s.report, nil
 }
 
@@ -81,7 +83,9 @@ type signer struct {
 	signers map[string][]signature.Signer
 	missing []error
 	dkeys   map[string]*metadata.Key // delegation keys by ID
-	meta    map[string]*metadata.MetaFiles
+
+	mu   sync.Mutex // guards what follows: bins are signed in parallel
+	meta map[string]*metadata.MetaFiles
 }
 
 func (s *signer) addRoots() error {
@@ -262,19 +266,36 @@ func (s *signer) delegatedRole(name string, targets map[string]*metadata.TargetF
 		}
 		bins[bin][p] = tf
 	}
-	for _, bin := range succinct.GetRoles() {
+	names := succinct.GetRoles()
+	for _, bin := range names {
 		if slices.Contains(s.opts.Repositories, bin) {
 			return fmt.Errorf("repository %q clashes with a hashed bin of repository %q; rename it", bin, name)
 		}
-		b := metadata.Targets().Signed
-		if bins[bin] != nil {
-			b.Targets = bins[bin]
-		}
-		if err := s.targetsRole(bin, b, config.RoleDelegations, s.delegation()); err != nil {
-			return err
-		}
 	}
-	return nil
+	// Bins are independent, and comparing each with what was published
+	// is most of the work of a large registry's build: spread it.
+	errs := make([]error, len(names))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				b := metadata.Targets().Signed
+				if bins[names[i]] != nil {
+					b.Targets = bins[names[i]]
+				}
+				errs[i] = s.targetsRole(names[i], b, config.RoleDelegations, s.delegation())
+			}
+		}()
+	}
+	for i := range names {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // BitLength sizes hashed bins for n targets: about 128 targets a bin, and at
@@ -320,6 +341,8 @@ func (s *signer) delegationKeyIDs() []string {
 // signersFor loads a role's keys once. A failure is remembered, so that a
 // run reports every key it lacks at once.
 func (s *signer) signersFor(role string) ([]signature.Signer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if sg, ok := s.signers[role]; ok {
 		return sg, nil
 	}
@@ -336,46 +359,32 @@ func (s *signer) signersFor(role string) ([]signature.Signer, error) {
 // targetsRole emits a targets-type role: the published bytes when nothing
 // changed, else a new version.
 func (s *signer) targetsRole(name string, signed metadata.TargetsType, keyRole string, t trust) error {
-	prev, raw, err := s.opts.Previous.Role(name)
-	if err != nil {
-		return err
-	}
 	md := &metadata.Metadata[metadata.TargetsType]{Signed: signed}
 	md.Signed.Type = metadata.TARGETS
 	if md.Signed.Targets == nil {
 		md.Signed.Targets = map[string]*metadata.TargetFiles{}
 	}
-	var prevMD *metadata.Metadata[metadata.TargetsType]
-	if prev != nil {
-		prevMD = prev
-	}
-	version, _, err := emit(s, name, md, prevMD, raw, keyRole, t)
+	version, _, err := emit(s, name, md, keyRole, t)
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
 	s.meta[name+".json"] = &metadata.MetaFiles{Version: version}
+	s.mu.Unlock()
 	return nil
 }
 
 func (s *signer) snapshotAndTimestamp() error {
-	prev := s.opts.Previous
 	snap := metadata.Snapshot()
 	snap.Signed.Meta = s.meta
-	var prevSnap *metadata.Metadata[metadata.SnapshotType]
-	var prevSnapRaw, prevTSRaw []byte
-	var prevTS *metadata.Metadata[metadata.TimestampType]
-	if prev != nil {
-		prevSnap, prevSnapRaw = prev.Snapshot, prev.raw[metadata.SNAPSHOT]
-		prevTS, prevTSRaw = prev.Timestamp, prev.raw[metadata.TIMESTAMP]
-	}
-	version, raw, err := emit(s, metadata.SNAPSHOT, snap, prevSnap, prevSnapRaw, config.RoleSnapshot, s.topLevel(metadata.SNAPSHOT))
+	version, raw, err := emit(s, metadata.SNAPSHOT, snap, config.RoleSnapshot, s.topLevel(metadata.SNAPSHOT))
 	if err != nil {
 		return err
 	}
 	ts := metadata.Timestamp()
 	sum := sha256.Sum256(raw)
 	ts.Signed.Meta = map[string]*metadata.MetaFiles{"snapshot.json": {Version: version, Length: int64(len(raw)), Hashes: metadata.Hashes{"sha256": sum[:]}}}
-	s.report.Version, _, err = emit(s, metadata.TIMESTAMP, ts, prevTS, prevTSRaw, config.RoleTimestamp, s.topLevel(metadata.TIMESTAMP))
+	s.report.Version, _, err = emit(s, metadata.TIMESTAMP, ts, config.RoleTimestamp, s.topLevel(metadata.TIMESTAMP))
 	if err != nil {
 		return err
 	}
@@ -387,21 +396,30 @@ func (s *signer) snapshotAndTimestamp() error {
 // the signatures come from the keys the role has now, and expiry is more
 // than half a lifetime away; otherwise the role is signed anew, one version
 // up.
-func emit[T metadata.Roles](s *signer, name string, md, prev *metadata.Metadata[T], prevRaw []byte, keyRole string, t trust) (int64, []byte, error) {
+func emit[T metadata.Roles](s *signer, name string, md *metadata.Metadata[T], keyRole string, t trust) (int64, []byte, error) {
+	prev, err := s.opts.Previous.published(name)
+	if err != nil {
+		return 0, nil, err
+	}
 	lifetime := time.Duration(s.opts.Config.Role(keyRole).Expires)
 	version, expires := header(&md.Signed)
 	var raw []byte
 	if prev != nil {
-		pv, pe := header(&prev.Signed)
-		same, err := sameContent(md.Signed, prev.Signed)
+		// Same content serializes to the same bytes under the same
+		// version and expiry: no need to decode what was published.
+		*version, *expires = prev.version, prev.expires
+		signed, err := json.Marshal(md.Signed)
 		if err != nil {
 			return 0, nil, err
 		}
-		if same && signedBy(prev.Signatures, t) && !pe.Before(s.opts.Now.Add(lifetime/2)) {
-			raw = prevRaw
-			*version = *pv
+		sigs := make([]metadata.Signature, len(prev.keyIDs))
+		for i, id := range prev.keyIDs {
+			sigs[i].KeyID = id
+		}
+		if bytes.Equal(signed, prev.signed) && signedBy(sigs, t) && !prev.expires.Before(s.opts.Now.Add(lifetime/2)) {
+			raw = prev.raw
 		} else {
-			*version = *pv + 1
+			*version = prev.version + 1
 		}
 	}
 	if raw == nil {
@@ -422,7 +440,9 @@ func emit[T metadata.Roles](s *signer, name string, md, prev *metadata.Metadata[
 		if raw, err = md.ToBytes(false); err != nil {
 			return 0, nil, err
 		}
+		s.mu.Lock()
 		s.report.Signed = append(s.report.Signed, fmt.Sprintf("%s v%d", name, *version))
+		s.mu.Unlock()
 	}
 	p := versionedPath(name, *version)
 	if name == metadata.TIMESTAMP {
@@ -444,23 +464,6 @@ func header(signed any) (*int64, *time.Time) {
 		return &s.Version, &s.Expires
 	}
 	panic(fmt.Sprintf("unknown role type %T", signed))
-}
-
-// sameContent compares two roles' signed parts, version and expiry aside.
-func sameContent[T metadata.Roles](a, b T) (bool, error) {
-	for _, x := range []*T{&a, &b} {
-		v, e := header(x)
-		*v, *e = 0, time.Time{}
-	}
-	ca, err := cjson.EncodeCanonical(a)
-	if err != nil {
-		return false, err
-	}
-	cb, err := cjson.EncodeCanonical(b)
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(ca, cb), nil
 }
 
 // signedBy reports whether signatures come only from trusted keys, enough

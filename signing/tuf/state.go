@@ -1,10 +1,12 @@
 package tuf
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"strconv"
+	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
@@ -84,6 +86,58 @@ func (st *State) Role(name string) (*metadata.Metadata[metadata.TargetsType], []
 	}
 	st.roles[name], st.raw[name] = md, data
 	return md, data, nil
+}
+
+// published is a role's metadata as published, read only as far as
+// deciding whether it can be kept needs.
+type published struct {
+	raw     []byte          // the whole file
+	signed  json.RawMessage // its signed part, byte for byte
+	version int64
+	expires time.Time
+	keyIDs  []string // who signed it
+}
+
+// published returns the named role (root, targets, a delegated role,
+// snapshot or timestamp) as last published, or nil.
+func (st *State) published(name string) (*published, error) {
+	if st == nil {
+		return nil, nil
+	}
+	raw := st.raw[name]
+	if raw == nil {
+		mf := st.Snapshot.Signed.Meta[name+".json"]
+		if mf == nil {
+			return nil, nil
+		}
+		p := versionedPath(name, mf.Version)
+		data, err := st.read(p)
+		if err != nil {
+			return nil, fmt.Errorf("previous metadata: %w", err)
+		}
+		raw = data
+	}
+	var env struct {
+		Signatures []struct {
+			KeyID string `json:"keyid"`
+		} `json:"signatures"`
+		Signed json.RawMessage `json:"signed"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, fmt.Errorf("previous metadata: %s: %w", name, err)
+	}
+	var head struct {
+		Version int64     `json:"version"`
+		Expires time.Time `json:"expires"`
+	}
+	if err := json.Unmarshal(env.Signed, &head); err != nil {
+		return nil, fmt.Errorf("previous metadata: %s: %w", name, err)
+	}
+	pub := &published{raw: raw, signed: env.Signed, version: head.Version, expires: head.Expires}
+	for _, s := range env.Signatures {
+		pub.keyIDs = append(pub.keyIDs, s.KeyID)
+	}
+	return pub, nil
 }
 
 // versionedPath is where a role's metadata lives under consistent snapshots.

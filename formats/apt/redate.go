@@ -1,0 +1,44 @@
+package apt
+
+import (
+	"bytes"
+	"time"
+)
+
+// Redate renews the Date and Valid-Until of a Release file whose
+// Valid-Until is less than half of validFor away at now, so that a
+// scheduled job keeps a repository valid without rebuilding its indexes.
+// It returns nil when the file has no Valid-Until or needs nothing yet.
+func Redate(release []byte, now time.Time, validFor time.Duration) []byte {
+	until, ok := releaseField(release, "Valid-Until")
+	if !ok || validFor <= 0 || until.Sub(now) > validFor/2 {
+		return nil
+	}
+	now = now.UTC().Truncate(time.Second)
+	if date, ok := releaseField(release, "Date"); ok && date.After(now) {
+		now = date // Date never goes backwards
+	}
+	var out bytes.Buffer
+	for _, line := range bytes.SplitAfter(release, []byte("\n")) {
+		switch {
+		case bytes.HasPrefix(line, []byte("Date:")):
+			out.WriteString("Date: " + now.Format(DateFormat) + "\n")
+		case bytes.HasPrefix(line, []byte("Valid-Until:")):
+			out.WriteString("Valid-Until: " + now.Add(validFor).Format(DateFormat) + "\n")
+		default:
+			out.Write(line)
+		}
+	}
+	return out.Bytes()
+}
+
+// releaseField parses a date field of a Release file.
+func releaseField(release []byte, name string) (time.Time, bool) {
+	for _, line := range bytes.Split(release, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte(name+":")); ok {
+			t, err := time.Parse(DateFormat, string(bytes.TrimSpace(v)))
+			return t, err == nil
+		}
+	}
+	return time.Time{}, false
+}
