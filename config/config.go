@@ -59,6 +59,8 @@ type Repository struct {
 	Apt *Apt `yaml:"apt"`
 	Yum *Yum `yaml:"yum"`
 
+	Upstream *Upstream `yaml:"upstream"`
+
 	Line int `yaml:"-"` // line in repos.yaml
 }
 
@@ -210,6 +212,7 @@ func validateRepository(repo *Repository, p *problems) {
 	if repo.Yum != nil && repo.Format != "yum" {
 		p.add(ConfigFile, repo.Line, "repository %q: yum settings on a %s repository", repo.Name, repo.Format)
 	}
+	validateUpstream(repo, p)
 	if repo.Yum != nil {
 		seen := map[string]bool{}
 		for _, k := range repo.Yum.PackagerKeys {

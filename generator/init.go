@@ -182,6 +182,16 @@ base_url: %q
 signing:
   openpgp: %s   # private key; Git-ignored. CI: use env:STOCKPILE_OPENPGP_KEY
   npm: %s           # npm registry signatures (ECDSA P-256); Git-ignored. CI: env:STOCKPILE_NPM_KEY
+  # TUF metadata over every published file. The root (tuf/root.json, made
+  # with these keys) is committed; keep the root and targets keys offline,
+  # and give CI the online ones (delegations, snapshot, timestamp) as env:NAME
+  # or awskms:///alias/NAME.
+  tuf:
+    root: {keys: [.stockpile/keys/tuf-root.pem], expires: 365d}
+    targets: {keys: [.stockpile/keys/tuf-targets.pem], expires: 90d}
+    delegations: {keys: [.stockpile/keys/tuf-delegations.pem], expires: 90d}
+    snapshot: {keys: [.stockpile/keys/tuf-snapshot.pem], expires: 7d}
+    timestamp: {keys: [.stockpile/keys/tuf-timestamp.pem], expires: 1d}
 repositories:
   - name: apt
     format: apt

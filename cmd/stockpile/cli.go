@@ -17,6 +17,7 @@ import (
 	"github.com/stockpile/stockpile/artifact"
 	"github.com/stockpile/stockpile/config"
 	"github.com/stockpile/stockpile/tufclient"
+	"github.com/stockpile/stockpile/upstream"
 )
 
 // Exit codes, as the command-line contract fixes them.
@@ -81,6 +82,7 @@ func commands() []command {
 		{"add", "[--repo R] [--url URL] FILE...", "store artifacts and write their manifests", runAdd},
 		{"build", "[-o DIR] [--base-url URL] [--ref REV]", "compile the registry into a static tree", runBuild},
 		{"serve", "[DIR] [--addr HOST:PORT]", "serve a built tree as the object store and CDN would", runServe},
+		{"sync", "[REPO...] [--commit] [--dry-run]", "write manifests for new upstream versions repos.yaml allows", runSync},
 		{"keys", "create|list|export|rotate|sign-root", "manage signing keys and the TUF root", runKeys},
 		{"refresh", "[-o DIR]", "re-sign time-limited metadata (TUF, apt Valid-Until) before it expires", runRefresh},
 		{"get", "[--root FILE] URL TARGET [-o FILE]", "download a file of a published registry, verified with TUF", runGet},
@@ -122,7 +124,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &usage), config.IsInvalid(err):
 		return exitUsage
-	case errors.As(err, &mismatch), errors.As(err, &verify):
+	case errors.As(err, &mismatch), errors.As(err, &verify), errors.Is(err, upstream.ErrVerification):
 		return exitVerifyFail
 	}
 	return exitError
