@@ -36,6 +36,7 @@ type Registry struct {
 	SourceURL    string        `yaml:"source_url"`
 	Signing      Signing       `yaml:"signing"`
 	Repositories []*Repository `yaml:"repositories"`
+	Publish      *Publish      `yaml:"publish"`
 
 	// Manifests holds every manifest under packages/, sorted by path.
 	Manifests []*Manifest `yaml:"-"`
@@ -189,6 +190,7 @@ func parseConfig(data []byte, p *problems) *Registry {
 		}
 		seen[repo.Name] = repo.Line
 	}
+	validatePublish(reg, &root, p)
 	return reg
 }
 

@@ -82,6 +82,7 @@ func commands() []command {
 		{"add", "[--repo R] [--url URL] FILE...", "store artifacts and write their manifests", runAdd},
 		{"build", "[-o DIR] [--base-url URL] [--ref REV]", "compile the registry into a static tree", runBuild},
 		{"serve", "[DIR] [--addr HOST:PORT]", "serve a built tree as the object store and CDN would", runServe},
+		{"publish", "[DIR] [--to URL] [--endpoint URL] [--dry-run]", "push a built tree to S3 or a folder, safely", runPublish},
 		{"sync", "[REPO...] [--commit] [--dry-run]", "write manifests for new upstream versions repos.yaml allows", runSync},
 		{"keys", "create|list|export|rotate|sign-root", "manage signing keys and the TUF root", runKeys},
 		{"refresh", "[-o DIR]", "re-sign time-limited metadata (TUF, apt Valid-Until) before it expires", runRefresh},

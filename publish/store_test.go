@@ -1,0 +1,127 @@
+package publish_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/stockpile/stockpile/publish"
+	"github.com/stockpile/stockpile/publish/storetest"
+)
+
+func TestLocalStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) publish.Store {
+		s, err := publish.Open(context.Background(), "file://"+filepath.Join(t.TempDir(), "store"), publish.OpenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func TestS3Store(t *testing.T) {
+	endpoint, backend := fakeS3(t)
+	var n atomic.Int32
+	for _, prefix := range []string{"", "/registry/prod"} {
+		t.Run("prefix="+prefix, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) publish.Store {
+				bucket := fmt.Sprintf("bucket-%d", n.Add(1))
+				if err := backend.CreateBucket(bucket); err != nil {
+					t.Fatal(err)
+				}
+				// A small part size makes the suite's large object a
+				// multipart upload.
+				s, err := publish.Open(context.Background(), "s3://"+bucket+prefix, publish.OpenOptions{Endpoint: endpoint, PartSize: 5 << 20})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			})
+		})
+	}
+}
+
+// fakeS3 starts an in-process S3 server and points the SDK's credential
+// chain at test credentials.
+func fakeS3(t *testing.T) (string, *s3mem.Backend) {
+	url, backend, _ := recordedS3(t)
+	return url, backend
+}
+
+// recordedS3 is fakeS3 that also returns the headers of every PUT request.
+func recordedS3(t *testing.T) (string, *s3mem.Backend, func() []*http.Request) {
+	t.Helper()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_ENDPOINT_URL", "")
+	t.Setenv("AWS_ENDPOINT_URL_S3", "")
+	backend := s3mem.New()
+	var mu sync.Mutex
+	var puts []*http.Request
+	fake := gofakes3.New(backend).Server()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			mu.Lock()
+			puts = append(puts, r.Clone(context.Background()))
+			mu.Unlock()
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, backend, func() []*http.Request {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]*http.Request(nil), puts...)
+	}
+}
+
+// Uploads carry the Content-Type and Cache-Control asked for, the sha256 as
+// metadata and no Content-Encoding; a '+' in a key is sent encoded, so S3
+// stores a '+' and not a space.
+func TestS3Headers(t *testing.T) {
+	endpoint, backend, puts := recordedS3(t)
+	backend.CreateBucket("b")
+	ctx := context.Background()
+	s, err := publish.Open(ctx, "s3://b/pre", publish.OpenOptions{Endpoint: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("gzip bytes")
+	opts := publish.PutOptions{ContentType: "application/gzip", CacheControl: "public, max-age=31536000, immutable", SHA256: sha256Hex(data)}
+	if err := s.Put(ctx, "x/Packages+1.gz", bytesReader(data), int64(len(data)), opts); err != nil {
+		t.Fatal(err)
+	}
+	reqs := puts()
+	if len(reqs) != 1 {
+		t.Fatalf("%d PUT requests, want 1", len(reqs))
+	}
+	r := reqs[0]
+	for h, want := range map[string]string{
+		"Content-Type":      opts.ContentType,
+		"Cache-Control":     opts.CacheControl,
+		"Content-Encoding":  "",
+		"X-Amz-Meta-Sha256": opts.SHA256,
+	} {
+		if got := r.Header.Get(h); got != want {
+			t.Errorf("PUT %s = %q, want %q", h, got, want)
+		}
+	}
+	if got, want := r.URL.EscapedPath(), "/b/pre/x/Packages%2B1.gz"; got != want {
+		t.Errorf("PUT path = %q, want %q", got, want)
+	}
+	objs, err := s.List(ctx, "")
+	if err != nil || len(objs) != 1 || objs[0].Key != "x/Packages+1.gz" {
+		t.Errorf("List = %v, %v; want the key with its '+'", objs, err)
+	}
+}
