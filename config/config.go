@@ -38,6 +38,8 @@ type Registry struct {
 	Repositories []*Repository `yaml:"repositories"`
 	Publish      *Publish      `yaml:"publish"`
 
+	Policy *RegistryPolicy `yaml:"policy"` // registry-wide rules `check` enforces
+
 	// Manifests holds every manifest under packages/, sorted by path.
 	Manifests []*Manifest `yaml:"-"`
 }
@@ -59,6 +61,8 @@ type Repository struct {
 
 	Apt *Apt `yaml:"apt"`
 	Yum *Yum `yaml:"yum"`
+
+	Policy *Policy `yaml:"policy"` // rules `check` holds changes to
 
 	Upstream *Upstream `yaml:"upstream"`
 
@@ -190,6 +194,7 @@ func parseConfig(data []byte, p *problems) *Registry {
 		}
 		seen[repo.Name] = repo.Line
 	}
+	validatePolicies(reg, &root, p)
 	validatePublish(reg, &root, p)
 	return reg
 }

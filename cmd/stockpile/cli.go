@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stockpile/stockpile/artifact"
+	"github.com/stockpile/stockpile/check"
 	"github.com/stockpile/stockpile/config"
 	"github.com/stockpile/stockpile/tufclient"
 	"github.com/stockpile/stockpile/upstream"
@@ -83,6 +84,7 @@ func commands() []command {
 		{"build", "[-o DIR] [--base-url URL] [--ref REV]", "compile the registry into a static tree", runBuild},
 		{"serve", "[DIR] [--addr HOST:PORT]", "serve a built tree as the object store and CDN would", runServe},
 		{"publish", "[DIR] [--to URL] [--endpoint URL] [--dry-run]", "push a built tree to S3 or a folder, safely", runPublish},
+		{"check", "[--base REV] [--head REV] [--json]", "validate a change for a pull request; exit 3 if it must not merge", runCheck},
 		{"sync", "[REPO...] [--commit] [--dry-run]", "write manifests for new upstream versions repos.yaml allows", runSync},
 		{"keys", "create|list|export|rotate|sign-root", "manage signing keys and the TUF root", runKeys},
 		{"refresh", "[-o DIR]", "re-sign time-limited metadata (TUF, apt Valid-Until) before it expires", runRefresh},
@@ -125,6 +127,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &usage), config.IsInvalid(err):
 		return exitUsage
+	case errors.As(err, new(*check.Rejected)):
+		return exitVerifyFail
 	case errors.As(err, &mismatch), errors.As(err, &verify), errors.Is(err, upstream.ErrVerification):
 		return exitVerifyFail
 	}
