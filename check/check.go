@@ -196,6 +196,14 @@ func (c *checker) close() {
 	}
 }
 
+// clock is the time expiry is judged at: Options.Now, or the wall clock.
+func (c *checker) clock() time.Time {
+	if !c.opts.Now.IsZero() {
+		return c.opts.Now
+	}
+	return time.Now()
+}
+
 func (c *checker) add(f ...Finding) { c.report.Findings = append(c.report.Findings, f...) }
 
 func (c *checker) run(ctx context.Context) error {
@@ -215,7 +223,8 @@ func (c *checker) run(ctx context.Context) error {
 	if err := c.build(ctx); err != nil {
 		return err
 	}
-	for _, r := range c.opts.Extra {
+	rules := append([]Rule{tufRule(c.clock)}, c.opts.Extra...)
+	for _, r := range rules {
 		found, err := r.Run(ctx, c.change())
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.Name, err)

@@ -119,6 +119,9 @@ func (r *Registry) Repository(name string) *Repository {
 
 var repoName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
+// reservedNames are folder and role names the TUF metadata uses.
+var reservedNames = map[string]bool{"tuf": true, "root": true, "targets": true, "snapshot": true, "timestamp": true, "site": true}
+
 // Load reads repos.yaml and every manifest from fsys, the root of a registry
 // repository (a working tree or a Git commit).
 func Load(fsys fs.FS) (*Registry, error) {
@@ -203,8 +206,10 @@ func validateRepository(repo *Repository, p *problems) {
 	switch {
 	case repo.Name == "":
 		p.add(ConfigFile, repo.Line, "repository without a name")
-	case !repoName.MatchString(repo.Name) || repo.Name == "tuf":
-		p.add(ConfigFile, repo.Line, "repository name %q must be lowercase letters, digits and '-', and not \"tuf\"", repo.Name)
+	case !repoName.MatchString(repo.Name):
+		p.add(ConfigFile, repo.Line, "repository name %q must be lowercase letters, digits and '-'", repo.Name)
+	case reservedNames[repo.Name]:
+		p.add(ConfigFile, repo.Line, "repository name %q is taken by the TUF metadata (tuf/ and its roles root, targets, snapshot, timestamp, site); choose another", repo.Name)
 	}
 	known := false
 	for _, f := range Formats {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 
@@ -94,4 +95,16 @@ func readRoots(fsys fs.FS) ([][]byte, error) {
 		return nil, fmt.Errorf("tuf: %s is not the same as %s, the newest root", tuf.RootFile, tuf.RootPath(int64(len(roots))))
 	}
 	return roots, nil
+}
+
+// VerifyRootHistory checks the roots kept in a registry repository: the
+// chain tuf/1.root.json upwards, each signed by its predecessor, with
+// tuf/root.json the newest and not expired at now.
+func VerifyRootHistory(fsys fs.FS, now time.Time) error {
+	roots, err := readRoots(fsys)
+	if err != nil {
+		return err
+	}
+	_, err = tuf.VerifyRoots(roots, now)
+	return err
 }

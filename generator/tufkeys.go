@@ -215,6 +215,9 @@ type RootStatus struct {
 	// and from the previous root's.
 	MissingOwn      int `json:"missing_own"`
 	MissingPrevious int `json:"missing_previous"`
+	// Missing is the fewest further signatures that complete it (a key
+	// both roots trust counts for both).
+	Missing int `json:"missing"`
 }
 
 // Complete reports whether clients will accept the root.
@@ -224,8 +227,8 @@ func (s RootStatus) String() string {
 	if s.Complete() {
 		return fmt.Sprintf("root version %d is complete: %s", s.Version, s.Path)
 	}
-	return fmt.Sprintf("root version %d is staged in %s and needs %d more signatures (%d from its own root keys, %d from the previous root's); collect them with `stockpile keys sign-root`",
-		s.Version, s.Path, s.MissingOwn+s.MissingPrevious, s.MissingOwn, s.MissingPrevious)
+	return fmt.Sprintf("root version %d is staged in %s and needs %d more signatures (%d missing for its own root keys' threshold, %d for the previous root's); collect them with `stockpile keys sign-root`",
+		s.Version, s.Path, s.Missing, s.MissingOwn, s.MissingPrevious)
 }
 
 // RotateTUFKey makes root N+1 in which role trusts the new keys, signed by
@@ -344,20 +347,27 @@ func StagedRootStatus(fsys fs.FS) (*RootStatus, error) {
 			prev, _ = tuf.ParseRoot(prevData)
 		}
 	}
-	own, previous, err := tuf.MissingRootSignatures(staged, prev)
+	return rootStatus(staged, prev, tuf.StagedRoot)
+}
+
+func rootStatus(root, prev *metadata.Metadata[metadata.RootType], path string) (*RootStatus, error) {
+	own, previous, err := tuf.MissingRootSignatures(root, prev)
 	if err != nil {
 		return nil, err
 	}
-	return &RootStatus{Version: staged.Signed.Version, Path: tuf.StagedRoot, MissingOwn: own, MissingPrevious: previous}, nil
+	total, err := tuf.RootSignaturesNeeded(root, prev)
+	if err != nil {
+		return nil, err
+	}
+	return &RootStatus{Version: root.Signed.Version, Path: path, MissingOwn: own, MissingPrevious: previous, Missing: total}, nil
 }
 
 // saveRoot writes a complete root as the current one, or stages it.
 func saveRoot(dir string, next, prev *metadata.Metadata[metadata.RootType]) (*RootStatus, error) {
-	own, previous, err := tuf.MissingRootSignatures(next, prev)
+	st, err := rootStatus(next, prev, "")
 	if err != nil {
 		return nil, err
 	}
-	st := &RootStatus{Version: next.Signed.Version, MissingOwn: own, MissingPrevious: previous}
 	staged := filepath.Join(dir, filepath.FromSlash(tuf.StagedRoot))
 	if !st.Complete() {
 		st.Path = tuf.StagedRoot

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"strings"
@@ -120,4 +121,21 @@ func validKey(key string) bool {
 		}
 	}
 	return true
+}
+
+// Reader returns a function that reads whole objects of s, for code that
+// only reads a published tree (the TUF metadata a build continues from).
+// A missing object's error also matches fs.ErrNotExist.
+func Reader(ctx context.Context, s Store) func(key string) ([]byte, error) {
+	return func(key string) ([]byte, error) {
+		rc, err := s.Get(ctx, key)
+		if errors.Is(err, ErrNotExist) {
+			return nil, fmt.Errorf("%w: %w", err, fs.ErrNotExist)
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		return io.ReadAll(rc)
+	}
 }

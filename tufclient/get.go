@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/config"
@@ -79,13 +81,13 @@ func Get(ctx context.Context, opts Options) (*Result, error) {
 	f := fetcher.NewDefaultFetcher()
 	f.SetHTTPClient(&contextClient{ctx: ctx, hc: hc})
 	f.SetHTTPUserAgent("stockpile-get")
-	cfg.Fetcher = f
+	cfg.Fetcher = rootNotFound{f}
 	up, err := updater.New(cfg)
 	if err != nil {
 		return nil, classify(opts.Target, err)
 	}
 	if err := up.Refresh(); err != nil {
-		return nil, classify(opts.Target, err)
+		return nil, classifyMetadata(opts.Target, err)
 	}
 	info, err := up.GetTargetInfo(opts.Target)
 	if err != nil {
@@ -136,6 +138,33 @@ func classify(target string, err error) error {
 		return &VerifyError{Target: target, Err: err}
 	}
 	return fmt.Errorf("%s: %w", target, err)
+}
+
+// classifyMetadata treats every failure to refresh the metadata as a
+// verification failure except those of the network: a file that does not
+// parse, has the wrong type or bad values is as untrustworthy as one with a
+// bad signature.
+func classifyMetadata(target string, err error) error {
+	var status *metadata.ErrDownloadHTTP
+	var netErr net.Error
+	if errors.As(err, &status) || errors.As(err, &netErr) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: %w", target, err)
+	}
+	return &VerifyError{Target: target, Err: err}
+}
+
+// rootNotFound reads 403 for the next root as 404: S3 answers 403 for a
+// missing key when the reader may not list the bucket, and a missing next
+// root is how a client learns it has the newest.
+type rootNotFound struct{ fetcher.Fetcher }
+
+func (r rootNotFound) DownloadFile(url string, maxLength int64, timeout time.Duration) ([]byte, error) {
+	data, err := r.Fetcher.DownloadFile(url, maxLength, timeout)
+	var status *metadata.ErrDownloadHTTP
+	if errors.As(err, &status) && status.StatusCode == http.StatusForbidden && strings.HasSuffix(url, ".root.json") {
+		return nil, &metadata.ErrDownloadHTTP{StatusCode: http.StatusNotFound, URL: status.URL}
+	}
+	return data, err
 }
 
 // contextClient lets a request be cancelled although go-tuf's fetcher takes

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stockpile/stockpile/dist"
 	"github.com/stockpile/stockpile/generator"
+	"github.com/stockpile/stockpile/publish"
+	"github.com/stockpile/stockpile/signing/tuf"
 )
 
 func runInit(ctx context.Context, e *env, args []string) error {
@@ -79,12 +81,17 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	cache := fs.String("cache-dir", "", "artifact and metadata cache (default .stockpile/cache, or $STOCKPILE_CACHE_DIR)")
 	asJSON := fs.Bool("json", false, "print a machine-readable report on stdout")
 	verbose := fs.Bool("v", false, "log each step")
+	state := stateFlags(fs)
 	pos, err := parse(fs, e, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usageError{"build takes no arguments; use -C DIR for another registry"}
+	}
+	read, err := state.reader(ctx, e)
+	if err != nil {
+		return err
 	}
 	now, err := e.sourceDateEpoch()
 	if err != nil {
@@ -94,7 +101,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	report, err := generator.Build(ctx, generator.Options{
 		Dir: *dir, Ref: *ref, Out: *out, BaseURL: *baseURL,
 		CacheDir: e.cacheDir(*cache, *dir), Now: now, Getenv: e.getenv, Log: e.logger(*verbose),
-		Progress: e.progress("resolving artifacts"),
+		Progress: e.progress("resolving artifacts"), State: read,
 	})
 	if err != nil {
 		return err
@@ -141,4 +148,28 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// stateOptions name the published tree whose TUF metadata a build or
+// refresh continues from.
+type stateOptions struct{ url, endpoint, region *string }
+
+func stateFlags(fs *flag.FlagSet) stateOptions {
+	return stateOptions{
+		url:      fs.String("state", "", "continue TUF versions from the tree published here (s3://bucket/prefix, file:///path); default: the output folder"),
+		endpoint: fs.String("state-endpoint", "", "URL of the S3-compatible service of --state"),
+		region:   fs.String("state-region", "", "S3 region of --state"),
+	}
+}
+
+// reader opens the published tree, or returns nil for the output folder.
+func (o stateOptions) reader(ctx context.Context, e *env) (tuf.ReadFunc, error) {
+	if *o.url == "" {
+		return nil, nil
+	}
+	store, err := publish.Open(ctx, *o.url, publish.OpenOptions{Endpoint: *o.endpoint, Region: *o.region, Getenv: e.getenv})
+	if err != nil {
+		return nil, err
+	}
+	return publish.Reader(ctx, store), nil
 }

@@ -16,17 +16,22 @@ func runRefresh(ctx context.Context, e *env, args []string) error {
 	cache := fs.String("cache-dir", "", "artifact and metadata cache (default .stockpile/cache, or $STOCKPILE_CACHE_DIR)")
 	asJSON := fs.Bool("json", false, "print a machine-readable report on stdout")
 	verbose := fs.Bool("v", false, "log each step")
+	state := stateFlags(fs)
 	if pos, err := parse(fs, e, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usageError{"refresh takes no arguments; use -C DIR and -o DIR"}
+	}
+	read, err := state.reader(ctx, e)
+	if err != nil {
+		return err
 	}
 	now, err := e.now()
 	if err != nil {
 		return err
 	}
 	report, err := generator.Refresh(ctx, generator.RefreshOptions{
-		Dir: *dir, Out: *out, CacheDir: e.cacheDir(*cache, *dir), Now: now, Getenv: e.getenv, Log: e.logger(*verbose),
+		Dir: *dir, Out: *out, CacheDir: e.cacheDir(*cache, *dir), Now: now, Getenv: e.getenv, Log: e.logger(*verbose), State: read,
 	})
 	if err != nil {
 		return err

@@ -148,31 +148,55 @@ func trusts(root *metadata.Metadata[metadata.RootType], keyID string) bool {
 
 // MissingRootSignatures says how many more signatures root needs from its
 // own root keys and from the previous root's (prev nil for version 1)
-// before clients accept it.
+// before clients accept it, and how many signatures that takes in all: a
+// key both roots trust counts for both.
 func MissingRootSignatures(root, prev *metadata.Metadata[metadata.RootType]) (own, previous int, err error) {
+	own, previous, _, err = missingRootSignatures(root, prev)
+	return own, previous, err
+}
+
+// RootSignaturesNeeded is the fewest further signatures that complete root.
+func RootSignaturesNeeded(root, prev *metadata.Metadata[metadata.RootType]) (int, error) {
+	own, previous, shared, err := missingRootSignatures(root, prev)
+	return own + previous - min(own, previous, shared), err
+}
+
+// missingRootSignatures also counts the unsigned keys both roots trust.
+func missingRootSignatures(root, prev *metadata.Metadata[metadata.RootType]) (own, previous, shared int, err error) {
 	payload, err := cjson.EncodeCanonical(root.Signed)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	count := func(by *metadata.Metadata[metadata.RootType]) int {
+	unsigned := func(by *metadata.Metadata[metadata.RootType]) (int, map[string]bool) {
 		role := by.Signed.Roles[metadata.ROOT]
 		valid := 0
+		signed := map[string]bool{}
 		for _, s := range root.Signatures {
 			key := by.Signed.Keys[s.KeyID]
-			if key == nil || !trusts(by, s.KeyID) {
-				continue
-			}
-			if verifySig(key, payload, s.Signature) {
+			if key != nil && trusts(by, s.KeyID) && verifySig(key, payload, s.Signature) {
 				valid++
+				signed[s.KeyID] = true
 			}
 		}
-		return max(role.Threshold-valid, 0)
+		rest := map[string]bool{}
+		for _, id := range role.KeyIDs {
+			if !signed[id] {
+				rest[id] = true
+			}
+		}
+		return max(role.Threshold-valid, 0), rest
 	}
-	own = count(root)
+	own, ownRest := unsigned(root)
 	if prev != nil {
-		previous = count(prev)
+		var prevRest map[string]bool
+		previous, prevRest = unsigned(prev)
+		for id := range ownRest {
+			if prevRest[id] {
+				shared++
+			}
+		}
 	}
-	return own, previous, nil
+	return own, previous, shared, nil
 }
 
 func verifySig(key *metadata.Key, payload, sig []byte) bool {

@@ -64,7 +64,7 @@ type Report struct {
 // change and that are not close to expiry keep their published bytes and
 // version.
 func Sign(tree *dist.Tree, opts Options) (*Report, error) {
-	s := &signer{opts: opts, tree: tree, report: &Report{}, signers: map[string][]signature.Signer{}, meta: map[string]*metadata.MetaFiles{}}
+	s := &signer{opts: opts, tree: tree, report: &Report{}, signers: map[string][]signature.Signer{}, keyErrs: map[string]error{}, lacking: map[string]bool{}, meta: map[string]*metadata.MetaFiles{}}
 	if err := s.addRoots(); err != nil {
 		return nil, err
 	}
@@ -81,7 +81,8 @@ type signer struct {
 	root    *metadata.Metadata[metadata.RootType]
 	report  *Report
 	signers map[string][]signature.Signer
-	missing []error
+	keyErrs map[string]error         // roles whose keys failed to load
+	lacking map[string]bool          // roles that had to be signed but could not
 	dkeys   map[string]*metadata.Key // delegation keys by ID
 
 	mu   sync.Mutex // guards what follows: bins are signed in parallel
@@ -108,7 +109,9 @@ func (s *signer) sign() error {
 		return err
 	}
 	if err := s.loadDelegationKeys(); err != nil {
-		return err
+		// Nothing can be signed past this point; name every other key
+		// a first signing would need as well.
+		return s.lackingKeys(config.RoleTargets, config.RoleSnapshot, config.RoleTimestamp)
 	}
 	names := append(slices.Clone(s.opts.Repositories), SiteRole)
 	var delegated []metadata.DelegatedRole
@@ -139,10 +142,10 @@ func (s *signer) sign() error {
 			}
 		}
 	}
-	if err := errors.Join(s.missing...); err != nil {
+	if err := s.snapshotAndTimestamp(); err != nil {
 		return err
 	}
-	return s.snapshotAndTimestamp()
+	return s.lackingKeys()
 }
 
 // assign collects the targets of the tree by role, and adds hash-prefixed
@@ -159,6 +162,10 @@ func (s *signer) assign() (map[string]map[string]*metadata.TargetFiles, error) {
 	for _, f := range s.tree.Files() {
 		if strings.HasPrefix(f.Path, Dir+"/") || dist.HashPrefixed(f.Path) {
 			continue
+		}
+		if strings.HasPrefix(f.Path, ".") || strings.Contains(f.Path, "/.") {
+			// tuf-js matches patterns with minimatch, whose "*" skips them.
+			return nil, fmt.Errorf("%s: a path segment starting with '.' cannot be a TUF target", f.Path)
 		}
 		if strings.Count(f.Path, "/") > maxDepth {
 			return nil, fmt.Errorf("%s: deeper than %d folders, which the TUF roles do not cover", f.Path, maxDepth)
@@ -322,11 +329,35 @@ func (s *signer) loadDelegationKeys() error {
 	// Without the delegation key (a refresh of timestamp and snapshot
 	// only), the published targets role says which keys those are.
 	if prev, _, perr := s.opts.Previous.Role(metadata.TARGETS); perr == nil && prev != nil && prev.Signed.Delegations != nil {
-		s.missing = s.missing[:len(s.missing)-1]
 		s.dkeys = prev.Signed.Delegations.Keys
 		return nil
 	}
-	return errors.Join(s.missing...)
+	s.lack(config.RoleDelegations)
+	return err
+}
+
+// lack records that a role had to be signed without its keys.
+func (s *signer) lack(role string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lacking[role] = true
+}
+
+// lackingKeys returns, in one error, the key problem of every role that
+// had to be signed, and of the roles named that fail to load too.
+func (s *signer) lackingKeys(also ...string) error {
+	for _, role := range also {
+		if _, err := s.signersFor(role); err != nil {
+			s.lack(role)
+		}
+	}
+	var errs []error
+	for _, role := range config.TUFRoles {
+		if s.lacking[role] {
+			errs = append(errs, s.keyErrs[role])
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (s *signer) delegationKeyIDs() []string {
@@ -338,18 +369,21 @@ func (s *signer) delegationKeyIDs() []string {
 	return ids
 }
 
-// signersFor loads a role's keys once. A failure is remembered, so that a
-// run reports every key it lacks at once.
+// signersFor loads a role's keys once; a failure is remembered too, so
+// that a KMS key is not asked again for every bin.
 func (s *signer) signersFor(role string) ([]signature.Signer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err, ok := s.keyErrs[role]; ok {
+		return nil, err
+	}
 	if sg, ok := s.signers[role]; ok {
 		return sg, nil
 	}
 	sg, err := s.opts.Signers(role)
 	if err != nil {
 		err = fmt.Errorf("signing.tuf.%s: %w", role, err)
-		s.missing = append(s.missing, err)
+		s.keyErrs[role] = err
 		return nil, err
 	}
 	s.signers[role] = sg
@@ -385,10 +419,7 @@ func (s *signer) snapshotAndTimestamp() error {
 	sum := sha256.Sum256(raw)
 	ts.Signed.Meta = map[string]*metadata.MetaFiles{"snapshot.json": {Version: version, Length: int64(len(raw)), Hashes: metadata.Hashes{"sha256": sum[:]}}}
 	s.report.Version, _, err = emit(s, metadata.TIMESTAMP, ts, config.RoleTimestamp, s.topLevel(metadata.TIMESTAMP))
-	if err != nil {
-		return err
-	}
-	return errors.Join(s.missing...)
+	return err
 }
 
 // emit adds one role's metadata to the tree and returns its version and
@@ -426,7 +457,8 @@ func emit[T metadata.Roles](s *signer, name string, md *metadata.Metadata[T], ke
 		*expires = s.opts.Now.Add(lifetime).UTC().Truncate(time.Second)
 		signers, err := s.signersFor(keyRole)
 		if err != nil {
-			return 0, nil, nil // reported with every other missing key
+			s.lack(keyRole) // reported with every other missing key
+			return 0, nil, nil
 		}
 		md.Signatures = nil
 		for _, sg := range signers {
