@@ -33,6 +33,7 @@ demo: demo-build
 	@echo "dnf:    curl -o /etc/yum.repos.d/stockpile-demo.repo $(BASE_URL)yum/yum.repo"
 	@echo "pip:    pip install --index-url $(BASE_URL)pypi/simple/ stockpile-hello"
 	@echo "npm:    npm install --registry $(BASE_URL)npm/ @stockpile-demo/hello"
+	@echo "TUF:    $(BIN) get --root tuf/root.json $(BASE_URL) apt/dists/stable/InRelease"
 	@echo "browse: $(BASE_URL)"
 	$(BIN) serve public --addr $(ADDR)
 
