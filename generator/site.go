@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+
 	"github.com/stockpile/stockpile/config"
 	"github.com/stockpile/stockpile/formats"
 	"github.com/stockpile/stockpile/formats/apt"
@@ -16,6 +18,7 @@ import (
 	"github.com/stockpile/stockpile/formats/pypi"
 	"github.com/stockpile/stockpile/formats/yum"
 	"github.com/stockpile/stockpile/formats/yum/rpm"
+	"github.com/stockpile/stockpile/signing/tuf"
 	"github.com/stockpile/stockpile/site"
 	"github.com/stockpile/stockpile/source"
 )
@@ -50,6 +53,9 @@ func (b *build) site(ctx context.Context) error {
 			sr.Packages = pkgs
 		}
 		reg.Repositories = append(reg.Repositories, sr)
+	}
+	if reg.TUF, err = b.siteTUF(); err != nil {
+		return err
 	}
 	files, err := site.Render(reg)
 	if err != nil {
@@ -284,4 +290,31 @@ func versionOrder(format string) func(a, b string) int {
 		return rpm.CompareEVRStrings
 	}
 	return apt.CompareVersions
+}
+
+// siteTUF describes the root a TUF client pins, from the repository.
+func (b *build) siteTUF() (*site.TUF, error) {
+	if b.reg.Signing.TUF == nil || b.opts.Unsigned {
+		return nil, nil
+	}
+	roots, err := readRoots(b.snap.FS)
+	if err != nil {
+		return nil, err
+	}
+	root, err := tuf.ParseRoot(roots[len(roots)-1])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", tuf.RootFile, err)
+	}
+	role := root.Signed.Roles[metadata.ROOT]
+	example := "index.html"
+	for _, repo := range b.reg.Repositories {
+		if repo.Format == "apt" {
+			example = repo.Name + "/dists/" + repo.Apt.Suites[0] + "/InRelease"
+			break
+		}
+	}
+	return &site.TUF{
+		RootVersion: root.Signed.Version, Threshold: role.Threshold,
+		RootKeyIDs: slices.Sorted(slices.Values(role.KeyIDs)), Expires: root.Signed.Expires, Example: example,
+	}, nil
 }

@@ -41,6 +41,19 @@ type Registry struct {
 	Built     time.Time
 	// Repositories in repos.yaml order.
 	Repositories []Repository
+	// TUF describes the trusted root clients pin, when the tree is signed
+	// with TUF.
+	TUF *TUF
+}
+
+// TUF is what a user needs to check the root they pin.
+type TUF struct {
+	RootVersion int64
+	Threshold   int
+	RootKeyIDs  []string
+	Expires     time.Time
+	// Example is a target to show `stockpile get` with.
+	Example string
 }
 
 // Repository is one repository and its packages.

@@ -212,3 +212,21 @@ func TestDeterministic(t *testing.T) {
 		t.Errorf("package order changed the output:\n%s", diff)
 	}
 }
+
+// A TUF-signed registry tells users which root to pin and how to verify.
+func TestHomePageTUF(t *testing.T) {
+	files, err := Render(Registry{Name: "r", BaseURL: "https://pkgs.example.org/", TUF: &TUF{
+		RootVersion: 2, Threshold: 2, RootKeyIDs: []string{"aaaa", "bbbb"},
+		Expires: time.Date(2027, 1, 2, 3, 4, 0, 0, time.UTC), Example: "apt/dists/stable/InRelease",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := string(files["index.html"])
+	for _, want := range []string{"version 2 or later", "2 of them must sign", "<code>aaaa</code>", "<code>bbbb</code>", "2027-01-02 03:04 UTC",
+		"stockpile get --root root.json https://pkgs.example.org/ apt/dists/stable/InRelease"} {
+		if !strings.Contains(home, want) {
+			t.Errorf("home page lacks %q", want)
+		}
+	}
+}
