@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/stockpile/stockpile/config"
+	"github.com/stockpile/stockpile/digest"
 	"github.com/stockpile/stockpile/generator"
 )
 
@@ -130,7 +131,7 @@ func (c *checker) checkPublished(ctx context.Context, out string, diff *TreeDiff
 		if err != nil || !sizes[st.Size()] {
 			continue
 		}
-		sum, err := fileSHA256(local)
+		sum, err := digest.FileSHA256(local)
 		if err != nil {
 			return err
 		}
@@ -177,24 +178,11 @@ func (c *checker) fetchPublished(ctx context.Context, p string) (string, bool, e
 	default:
 		return "", false, fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, resp.Body); err != nil {
+	sum, err := digest.SHA256(resp.Body)
+	if err != nil {
 		return "", false, fmt.Errorf("GET %s: %w", u, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), true, nil
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return sum, true, nil
 }
 
 // diffTrees compares two built trees by content.

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -242,14 +241,12 @@ func (c *checker) run(ctx context.Context) error {
 // open resolves the revisions, lists what changed and opens a snapshot of
 // each revision.
 func (c *checker) open() error {
-	repo, err := openRepository(c.opts.Dir)
+	repo, closeRepo, err := source.OpenRepository(c.opts.Dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("git repository %s: %w", c.opts.Dir, err)
 	}
 	c.repo = repo
-	if st, ok := repo.Storer.(io.Closer); ok {
-		c.closers = append(c.closers, st.Close)
-	}
+	c.closers = append(c.closers, closeRepo)
 	headRev := c.opts.Head
 	if headRev == "" {
 		headRev = "HEAD"

@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stockpile/stockpile/config"
+	"github.com/stockpile/stockpile/formats"
 	"github.com/stockpile/stockpile/generator"
 	"github.com/stockpile/stockpile/internal/debgen"
 	"github.com/stockpile/stockpile/internal/npmgen"
@@ -692,7 +693,7 @@ func TestExampleArtifactsNamed(t *testing.T) {
 	licensed := 0
 	for _, m := range reg.Manifests {
 		format := reg.Repository(m.Repo).Format
-		meta, err := inspect(all[format], filepath.Join("..", filepath.FromSlash(m.Source)), m.File)
+		meta, err := formats.InspectFile(all[format], filepath.Join("..", filepath.FromSlash(m.Source)), m.File)
 		if err != nil {
 			t.Errorf("%s: %v", m.Path, err)
 			continue

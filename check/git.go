@@ -14,20 +14,6 @@ import (
 	"github.com/stockpile/stockpile/config"
 )
 
-// openRepository opens a bare repository at dir, or the checkout holding dir.
-func openRepository(dir string) (*git.Repository, error) {
-	opts := &git.PlainOpenOptions{EnableDotGitCommonDir: true}
-	repo, err := git.PlainOpenWithOptions(dir, opts)
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		opts.DetectDotGit = true
-		repo, err = git.PlainOpenWithOptions(dir, opts)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("git repository %s: %w", dir, err)
-	}
-	return repo, nil
-}
-
 func resolve(repo *git.Repository, rev string) (*object.Commit, error) {
 	h, err := repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"sort"
 	"strings"
 
@@ -216,7 +215,7 @@ func (c *checker) read(ctx context.Context, res *artifact.Resolver, format strin
 		return info{}, f, err
 	}
 	all := generator.Formats()
-	meta, err := inspect(all[format], local, m.File)
+	meta, err := formats.InspectFile(all[format], local, m.File)
 	if err != nil {
 		f := Finding{Severity: SeverityError, Check: "artifact", File: m.Path, Line: m.Lines["file"],
 			Message: fmt.Sprintf("%s is not a valid %s artifact: %v", m.File, format, err)}
@@ -230,7 +229,7 @@ func (c *checker) read(ctx context.Context, res *artifact.Resolver, format strin
 			if other == format {
 				continue
 			}
-			if _, err := inspect(all[other], local, m.File); err == nil {
+			if _, err := formats.InspectFile(all[other], local, m.File); err == nil {
 				f.Check = "format"
 				f.Message = fmt.Sprintf("%s is %s %s artifact, but repository %q holds %s artifacts: move the manifest to %s %s repository", m.File, article(other), other, m.Repo, format, article(other), other)
 				break
@@ -244,19 +243,6 @@ func (c *checker) read(ctx context.Context, res *artifact.Resolver, format strin
 		return info{}, f, err
 	}
 	return in, Finding{}, nil
-}
-
-func inspect(f formats.Format, local, name string) (formats.Meta, error) {
-	file, err := os.Open(local)
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	st, err := file.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return f.Inspect(file, st.Size(), name)
 }
 
 // checkPolicy holds m to its repository's rules at head and, when the

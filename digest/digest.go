@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"io"
+	"os"
 )
 
 // Set holds an artifact's size and hashes, hex-encoded.
@@ -57,4 +58,24 @@ func Of(r io.Reader) (Set, error) {
 	w := NewWriter()
 	_, err := io.Copy(w, r)
 	return w.Set(), err
+}
+
+// SHA256 reads r to the end and returns its sha256, hex-encoded: for bytes
+// that need no other hash.
+func SHA256(r io.Reader) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// FileSHA256 returns the sha256 of the file at p, hex-encoded.
+func FileSHA256(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return SHA256(f)
 }

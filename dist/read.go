@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/stockpile/stockpile/digest"
 )
 
 // ReadTree loads a tree that Write left in dir, its files standing for
@@ -19,24 +21,10 @@ func ReadTree(dir, record string, skip func(p string) bool) (*Tree, error) {
 		size       int64
 	}
 	var entries []entry
-	err := filepath.WalkDir(dir, func(file string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(d.Name(), ".tmp-") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
+	err := WalkFiles(dir, func(p, file string, d fs.DirEntry) error {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		rel, err := filepath.Rel(dir, file)
-		if err != nil {
-			return err
-		}
-		p := filepath.ToSlash(rel)
 		if skip != nil && skip(p) {
 			return nil
 		}
@@ -62,7 +50,7 @@ func ReadTree(dir, record string, skip func(p string) bool) (*Tree, error) {
 				e := entries[i]
 				sum, ok := prev[e.path]
 				if !ok {
-					if sum, errs[i] = fileSHA256(e.file); errs[i] != nil {
+					if sum, errs[i] = digest.FileSHA256(e.file); errs[i] != nil {
 						continue
 					}
 				}
@@ -81,6 +69,32 @@ func ReadTree(dir, record string, skip func(p string) bool) (*Tree, error) {
 		}
 	}
 	return t, nil
+}
+
+// WalkFiles calls fn for every entry below dir but folders, with its tree
+// path (slash-separated, relative to dir) and its local path. Temporary
+// files (".tmp-*", which writers rename into place) and everything in a
+// temporary folder are left out.
+func WalkFiles(dir string, fn func(p, file string, d fs.DirEntry) error) error {
+	return filepath.WalkDir(dir, func(file string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), ".tmp-") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, file)
+		if err != nil {
+			return err
+		}
+		return fn(filepath.ToSlash(rel), file, d)
+	})
 }
 
 // Remove takes the file at p out of the tree, so that it can be made anew.

@@ -2,11 +2,8 @@ package dist
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stockpile/stockpile/digest"
 	"github.com/stockpile/stockpile/internal/atomicfile"
 )
 
@@ -207,7 +205,7 @@ func sameArtifact(dst string, f *File) (bool, error) {
 	if src, err := os.Stat(f.Source); err == nil && os.SameFile(src, st) {
 		return true, nil
 	}
-	sum, err := fileSHA256(dst)
+	sum, err := digest.FileSHA256(dst)
 	return sum == f.SHA256, err
 }
 
@@ -244,17 +242,4 @@ func removeOthers(dir string, want map[string]bool) (int, error) {
 		os.Remove(d) // fails, harmlessly, when not empty
 	}
 	return len(stale), nil
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -6,6 +6,7 @@ package formats
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"time"
 
 	"github.com/stockpile/stockpile/config"
@@ -23,6 +24,20 @@ type Format interface {
 	// Index writes the repository's index files, and places its artifacts,
 	// into the tree. Artifacts are sorted by manifest path.
 	Index(b *Build, repo *config.Repository, artifacts []*Artifact, tree *dist.Tree) error
+}
+
+// InspectFile runs f's Inspect on the artifact at local path p, named name.
+func InspectFile(f Format, p, name string) (Meta, error) {
+	file, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return f.Inspect(file, st.Size(), name)
 }
 
 // Meta is a format's metadata for one artifact, as JSON (it is cached on disk).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stockpile/stockpile/config"
 	"github.com/stockpile/stockpile/digest"
+	"github.com/stockpile/stockpile/formats"
 	"github.com/stockpile/stockpile/internal/atomicfile"
 )
 
@@ -88,7 +89,7 @@ func addOne(reg *config.Registry, opts AddOptions, file string) (Added, error) {
 	if err != nil {
 		return Added{}, err
 	}
-	if _, err := inspect(f, file, name); err != nil {
+	if _, err := formats.InspectFile(f, file, name); err != nil {
 		return Added{}, fmt.Errorf("not a valid %s artifact: %w", repo.Format, err)
 	}
 

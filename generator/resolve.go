@@ -72,7 +72,7 @@ func (b *build) resolveOne(ctx context.Context, m *config.Manifest) (*formats.Ar
 	formatName := b.reg.Repository(m.Repo).Format
 	meta := b.meta.get(formatName, d.SHA256)
 	if meta == nil {
-		meta, err = inspect(format, local, m.File)
+		meta, err = formats.InspectFile(format, local, m.File)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", m.Pos("file"), m.File, err)
 		}
@@ -83,19 +83,6 @@ func (b *build) resolveOne(ctx context.Context, m *config.Manifest) (*formats.Ar
 		added = b.uncommittedTime(m.Path)
 	}
 	return &formats.Artifact{Manifest: m, Digests: d, Meta: meta, Local: local, Added: added}, nil
-}
-
-func inspect(f formats.Format, local, name string) (formats.Meta, error) {
-	file, err := os.Open(local)
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	st, err := file.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return f.Inspect(file, st.Size(), name)
 }
 
 // uncommittedTime stands in for the commit date of a manifest not in Git

@@ -367,7 +367,7 @@ func fetchVerified(ctx context.Context, opts SyncOptions, resolver *artifact.Res
 		return d, err
 	}
 	if format != nil {
-		if _, err := inspect(format, local, c.File); err != nil {
+		if _, err := formats.InspectFile(format, local, c.File); err != nil {
 			return d, fmt.Errorf("%s: not a valid artifact: %w", c.URL, err)
 		}
 	}

@@ -54,7 +54,7 @@ func TestMinIO(t *testing.T) {
 		if diff := cmp.Diff(changedKeys(v1, v2), got); diff != "" {
 			t.Errorf("second publish uploaded (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff(union(v2, v1), storeFiles(t, rec)); diff != "" {
+		if diff := cmp.Diff(union(v2, v1), storetest.Files(t, rec)); diff != "" {
 			t.Errorf("store (-want +got):\n%s", diff)
 		}
 		v3 := makeTree(3, "a", "c")

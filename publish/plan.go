@@ -6,14 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 
+	"github.com/stockpile/stockpile/digest"
 	"github.com/stockpile/stockpile/dist"
 )
 
@@ -34,24 +33,7 @@ type file struct {
 // hashes them.
 func scan(ctx context.Context, dir string, parallel int) ([]*file, error) {
 	var files []*file
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(d.Name(), ".tmp-") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		key := filepath.ToSlash(rel)
+	err := dist.WalkFiles(dir, func(key, p string, d fs.DirEntry) error {
 		if strings.HasPrefix(key, reservedPrefix) {
 			return fmt.Errorf("%s: the tree may not hold %s, which publish keeps for itself", p, reservedPrefix)
 		}
@@ -72,24 +54,11 @@ func scan(ctx context.Context, dir string, parallel int) ([]*file, error) {
 		return nil, fmt.Errorf("read tree: %w", err)
 	}
 	err = each(ctx, len(files), parallel, func(ctx context.Context, i int) error {
-		f := files[i]
-		fh, err := os.Open(f.path)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		f.sha256, err = hashReader(fh)
+		var err error
+		files[i].sha256, err = digest.FileSHA256(files[i].path)
 		return err
 	})
 	return files, err
-}
-
-func hashReader(r io.Reader) (string, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func sha256Hex(b []byte) string {
@@ -136,7 +105,7 @@ func makePlan(ctx context.Context, s Store, files []*file, listed map[string]Obj
 				return fmt.Errorf("read %s: %w", f.key, err)
 			}
 			defer rc.Close()
-			stored[i], err = hashReader(rc)
+			stored[i], err = digest.SHA256(rc)
 			return err
 		}
 		return nil

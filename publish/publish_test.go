@@ -18,6 +18,7 @@ import (
 
 	"github.com/stockpile/stockpile/dist"
 	"github.com/stockpile/stockpile/publish"
+	"github.com/stockpile/stockpile/publish/storetest"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -78,38 +79,10 @@ func writeTree(t *testing.T, tree map[string]string) string {
 	return dir
 }
 
-// storeFiles returns the registry files of a store (not publish's own
-// records) with their bytes.
-func storeFiles(t *testing.T, s publish.Store) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	objs, err := s.List(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, o := range objs {
-		if strings.HasPrefix(o.Key, ".stockpile/") {
-			continue
-		}
-		rc, err := s.Get(ctx, o.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[o.Key] = string(b)
-	}
-	return out
-}
-
 // allObjects returns every object's bytes, publish's records included.
 func allObjects(t *testing.T, s publish.Store) map[string]string {
 	t.Helper()
-	out := storeFiles(t, s)
+	out := storetest.Files(t, s)
 	objs, _ := s.List(context.Background(), ".stockpile/")
 	for _, o := range objs {
 		rc, err := s.Get(context.Background(), o.Key)
@@ -125,7 +98,7 @@ func allObjects(t *testing.T, s publish.Store) map[string]string {
 
 // storeKinds returns a fresh empty store of each kind.
 func storeKinds(t *testing.T) map[string]func(t *testing.T) publish.Store {
-	endpoint, backend := fakeS3(t)
+	endpoint, backend, _ := storetest.FakeS3(t)
 	var n atomic.Int32
 	return map[string]func(t *testing.T) publish.Store{
 		"local": func(t *testing.T) publish.Store {
@@ -218,7 +191,7 @@ func TestPublishPhasesAndIncrement(t *testing.T) {
 				t.Errorf("first publish: new %d, changed %d, unchanged %d; want %d, 0, 0", r.New, r.Changed, r.Unchanged, len(v1))
 			}
 			checkPhaseOrder(t, rec.treePuts())
-			if diff := cmp.Diff(v1, storeFiles(t, rec)); diff != "" {
+			if diff := cmp.Diff(v1, storetest.Files(t, rec)); diff != "" {
 				t.Fatalf("store after the first publish (-want +got):\n%s", diff)
 			}
 
@@ -238,7 +211,7 @@ func TestPublishPhasesAndIncrement(t *testing.T) {
 			if diff := cmp.Diff(gone, r.KeptKeys); diff != "" {
 				t.Errorf("kept keys (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(union(v2, v1), storeFiles(t, rec)); diff != "" {
+			if diff := cmp.Diff(union(v2, v1), storetest.Files(t, rec)); diff != "" {
 				t.Errorf("store after the second publish (-want +got):\n%s", diff)
 			}
 
@@ -343,10 +316,10 @@ func TestPublishInterrupted(t *testing.T) {
 					if k < total && err == nil {
 						t.Fatalf("Publish with a fault after %d of %d writes succeeded", k, total)
 					}
-					checkConsistent(t, storeFiles(t, s), v1, v2)
+					checkConsistent(t, storetest.Files(t, s), v1, v2)
 
 					r := mustPublish(t, s, dir2, publish.Options{Now: t0.Add(2 * time.Hour), BreakLock: true})
-					if diff := cmp.Diff(union(v2, v1), storeFiles(t, s)); diff != "" {
+					if diff := cmp.Diff(union(v2, v1), storetest.Files(t, s)); diff != "" {
 						t.Errorf("store after the rerun (-want +got):\n%s", diff)
 					}
 					if r.Pruned != 0 {
@@ -426,7 +399,7 @@ func TestPublishConcurrent(t *testing.T) {
 			if err := <-done; err != nil {
 				t.Fatalf("first publisher: %v", err)
 			}
-			if diff := cmp.Diff(v1, storeFiles(t, s)); diff != "" {
+			if diff := cmp.Diff(v1, storetest.Files(t, s)); diff != "" {
 				t.Errorf("store (-want +got):\n%s", diff)
 			}
 			// The lock is released: the next publish goes through.
@@ -449,7 +422,7 @@ func TestPublishStaleLock(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error = %q\nwant    %q", err, want)
 	}
-	if got := storeFiles(t, s); len(got) != 0 {
+	if got := storetest.Files(t, s); len(got) != 0 {
 		t.Errorf("a refused publish wrote %d files", len(got))
 	}
 	mustPublish(t, s, dir, publish.Options{BreakLock: true})
@@ -558,7 +531,7 @@ func TestPublishPrune(t *testing.T) {
 			if r.Pruned != 0 {
 				t.Errorf("pruned inside the grace period: %v", r.PrunedKeys)
 			}
-			if diff := cmp.Diff(union(v2, v1), storeFiles(t, s)); diff != "" {
+			if diff := cmp.Diff(union(v2, v1), storetest.Files(t, s)); diff != "" {
 				t.Errorf("store inside the grace period (-want +got):\n%s", diff)
 			}
 
@@ -576,7 +549,7 @@ func TestPublishPrune(t *testing.T) {
 			if r.Pruned != 0 || !strings.Contains(r.PruneHeld, "more than the cap") || r.Kept != len(gone) {
 				t.Errorf("over the cap: pruned %v, held %q, kept %d", r.PrunedKeys, r.PruneHeld, r.Kept)
 			}
-			if diff := cmp.Diff(union(v2, v1), storeFiles(t, s)); diff != "" {
+			if diff := cmp.Diff(union(v2, v1), storetest.Files(t, s)); diff != "" {
 				t.Errorf("store over the cap (-want +got):\n%s", diff)
 			}
 
@@ -584,7 +557,7 @@ func TestPublishPrune(t *testing.T) {
 			if diff := cmp.Diff(gone, r.PrunedKeys); diff != "" {
 				t.Errorf("pruned (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(v2, storeFiles(t, s)); diff != "" {
+			if diff := cmp.Diff(v2, storetest.Files(t, s)); diff != "" {
 				t.Errorf("store after pruning (-want +got):\n%s", diff)
 			}
 		})

@@ -3,15 +3,9 @@ package publish_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/stockpile/stockpile/publish"
 	"github.com/stockpile/stockpile/publish/storetest"
@@ -28,7 +22,7 @@ func TestLocalStore(t *testing.T) {
 }
 
 func TestS3Store(t *testing.T) {
-	endpoint, backend := fakeS3(t)
+	endpoint, backend, _ := storetest.FakeS3(t)
 	var n atomic.Int32
 	for _, prefix := range []string{"", "/registry/prod"} {
 		t.Run("prefix="+prefix, func(t *testing.T) {
@@ -49,48 +43,11 @@ func TestS3Store(t *testing.T) {
 	}
 }
 
-// fakeS3 starts an in-process S3 server and points the SDK's credential
-// chain at test credentials.
-func fakeS3(t *testing.T) (string, *s3mem.Backend) {
-	url, backend, _ := recordedS3(t)
-	return url, backend
-}
-
-// recordedS3 is fakeS3 that also returns the headers of every PUT request.
-func recordedS3(t *testing.T) (string, *s3mem.Backend, func() []*http.Request) {
-	t.Helper()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_ENDPOINT_URL", "")
-	t.Setenv("AWS_ENDPOINT_URL_S3", "")
-	backend := s3mem.New()
-	var mu sync.Mutex
-	var puts []*http.Request
-	fake := gofakes3.New(backend).Server()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut {
-			mu.Lock()
-			puts = append(puts, r.Clone(context.Background()))
-			mu.Unlock()
-		}
-		fake.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL, backend, func() []*http.Request {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]*http.Request(nil), puts...)
-	}
-}
-
 // Uploads carry the Content-Type and Cache-Control asked for, the sha256 as
 // metadata and no Content-Encoding; a '+' in a key is sent encoded, so S3
 // stores a '+' and not a space.
 func TestS3Headers(t *testing.T) {
-	endpoint, backend, puts := recordedS3(t)
+	endpoint, backend, puts := storetest.FakeS3(t)
 	backend.CreateBucket("b")
 	ctx := context.Background()
 	s, err := publish.Open(ctx, "s3://b/pre", publish.OpenOptions{Endpoint: endpoint})

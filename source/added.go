@@ -46,7 +46,7 @@ type Added struct {
 // AddedCommits is AddedTimes with the commit of each time: the provenance
 // the browse site shows.
 func AddedCommits(dir, rev, folder, cacheDir string) (map[string]Added, error) {
-	repo, closeRepo, err := openRepository(dir)
+	repo, closeRepo, err := OpenRepository(dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) && rev == "" {
 		return map[string]Added{}, nil
 	}

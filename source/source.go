@@ -71,7 +71,7 @@ func Open(dir, rev string) (*Snapshot, error) {
 		return &Snapshot{FS: os.DirFS(abs), Dir: abs}, nil
 	}
 
-	repo, closeRepo, err := openRepository(dir)
+	repo, closeRepo, err := OpenRepository(dir)
 	if err != nil {
 		return nil, fmt.Errorf("git repository %s: %w", dir, err)
 	}
@@ -109,9 +109,9 @@ func openCommit(repo *git.Repository, dir, rev string) (*Snapshot, error) {
 	return &Snapshot{FS: gfs, Commit: h.String(), Time: commit.Committer.When}, nil
 }
 
-// openRepository opens a bare repository at dir, or the checkout containing
+// OpenRepository opens a bare repository at dir, or the checkout containing
 // dir, and returns a function that closes its open files.
-func openRepository(dir string) (*git.Repository, func() error, error) {
+func OpenRepository(dir string) (*git.Repository, func() error, error) {
 	opts := &git.PlainOpenOptions{EnableDotGitCommonDir: true}
 	// Without detection first: searching upward from a bare repository would
 	// never find a .git folder.

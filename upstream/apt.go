@@ -3,6 +3,7 @@ package upstream
 import (
 	"bufio"
 	"bytes"
+	"compress/bzip2"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -17,6 +18,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 
 	"github.com/stockpile/stockpile/config"
@@ -232,6 +234,9 @@ func fetchPackages(ctx context.Context, src Source, dist, index string, sums map
 	return nil, "", fmt.Errorf("%sRelease lists no SHA256 for %s (is the component or architecture right?)", dist, index)
 }
 
+// decompress uncompresses data by its file name's extension (".xz", ".gz",
+// ".zst", ".bz2"; any other is taken as uncompressed), up to maxDocument
+// bytes.
 func decompress(data []byte, ext string) ([]byte, error) {
 	var r io.Reader
 	switch ext {
@@ -247,6 +252,15 @@ func decompress(data []byte, ext string) ([]byte, error) {
 			return nil, err
 		}
 		r = gr
+	case ".zst":
+		zr, err := zstd.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		r = zr
+	case ".bz2":
+		r = bzip2.NewReader(bytes.NewReader(data))
 	default:
 		return data, nil
 	}

@@ -59,14 +59,7 @@ func pypiSimple(ctx context.Context, src Source, root, name string) ([]Candidate
 		Meta struct {
 			APIVersion string `json:"api-version"`
 		} `json:"meta"`
-		Files []struct {
-			Filename   string            `json:"filename"`
-			URL        string            `json:"url"`
-			Hashes     map[string]string `json:"hashes"`
-			Size       *int64            `json:"size"`
-			UploadTime string            `json:"upload-time"`
-			Yanked     pypiYanked        `json:"yanked"`
-		} `json:"files"`
+		Files []pypiFile `json:"files"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil || doc.Meta.APIVersion == "" {
 		return nil, fmt.Errorf("%s: not a PEP 691 JSON page (does the index serve %s?)", page, pep691)
@@ -77,18 +70,11 @@ func pypiSimple(ctx context.Context, src Source, root, name string) ([]Candidate
 		if !ok {
 			continue
 		}
-		c := Candidate{Name: name, Version: version, File: f.Filename, Size: -1, Index: page, Yanked: bool(f.Yanked),
-			SHA256: strings.ToLower(f.Hashes["sha256"]), SHA512: strings.ToLower(f.Hashes["sha512"])}
-		if f.Size != nil {
-			c.Size = *f.Size
+		c, err := f.candidate(page, name, version)
+		if err != nil {
+			return nil, err
 		}
-		if f.UploadTime != "" {
-			c.Published, _ = time.Parse(time.RFC3339Nano, f.UploadTime)
-		}
-		if c.URL, err = resolveURL(page, f.URL); err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", page, f.Filename, err)
-		}
-		out = append(out, withPrerelease(c))
+		out = append(out, c)
 	}
 	return out, nil
 }
@@ -100,10 +86,11 @@ func pypiJSON(ctx context.Context, src Source, root, name string) ([]Candidate, 
 		return nil, err
 	}
 	var doc struct {
+		// Each file is a pypiFile under the JSON API's names.
 		Releases map[string][]struct {
 			Filename   string            `json:"filename"`
 			URL        string            `json:"url"`
-			Digests    map[string]string `json:"digests"`
+			Hashes     map[string]string `json:"digests"`
 			Size       *int64            `json:"size"`
 			UploadTime string            `json:"upload_time_iso_8601"`
 			Yanked     pypiYanked        `json:"yanked"`
@@ -115,28 +102,44 @@ func pypiJSON(ctx context.Context, src Source, root, name string) ([]Candidate, 
 	var out []Candidate
 	for version, files := range doc.Releases {
 		for _, f := range files {
-			c := Candidate{Name: name, Version: version, File: f.Filename, Size: -1, Index: page, Yanked: bool(f.Yanked),
-				SHA256: strings.ToLower(f.Digests["sha256"]), SHA512: strings.ToLower(f.Digests["sha512"])}
-			if f.Size != nil {
-				c.Size = *f.Size
+			c, err := pypiFile(f).candidate(page, name, version)
+			if err != nil {
+				return nil, err
 			}
-			if f.UploadTime != "" {
-				c.Published, _ = time.Parse(time.RFC3339Nano, f.UploadTime)
-			}
-			if c.URL, err = resolveURL(page, f.URL); err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", page, f.Filename, err)
-			}
-			out = append(out, withPrerelease(c))
+			out = append(out, c)
 		}
 	}
 	return out, nil
 }
 
-func withPrerelease(c Candidate) Candidate {
+// pypiFile is one file of a project as a PEP 691 JSON page lists it.
+type pypiFile struct {
+	Filename   string            `json:"filename"`
+	URL        string            `json:"url"`
+	Hashes     map[string]string `json:"hashes"`
+	Size       *int64            `json:"size"`
+	UploadTime string            `json:"upload-time"`
+	Yanked     pypiYanked        `json:"yanked"`
+}
+
+// candidate is version version of project name in file f, listed on page.
+func (f pypiFile) candidate(page, name, version string) (Candidate, error) {
+	c := Candidate{Name: name, Version: version, File: f.Filename, Size: -1, Index: page, Yanked: bool(f.Yanked),
+		SHA256: strings.ToLower(f.Hashes["sha256"]), SHA512: strings.ToLower(f.Hashes["sha512"])}
+	if f.Size != nil {
+		c.Size = *f.Size
+	}
+	if f.UploadTime != "" {
+		c.Published, _ = time.Parse(time.RFC3339Nano, f.UploadTime)
+	}
+	var err error
+	if c.URL, err = resolveURL(page, f.URL); err != nil {
+		return Candidate{}, fmt.Errorf("%s: %s: %w", page, f.Filename, err)
+	}
 	if v, err := pypi.ParseVersion(c.Version); err == nil {
 		c.Prerelease = v.IsPrerelease()
 	}
-	return c
+	return c, nil
 }
 
 // pypiFileVersion reads the version from a wheel or sdist file name.

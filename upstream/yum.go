@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"bytes"
-	"compress/bzip2"
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -11,10 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"time"
-
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/stockpile/stockpile/config"
 )
@@ -83,7 +81,7 @@ func listYum(ctx context.Context, src Source, repo *config.Repository) ([]Candid
 		if got != want {
 			return nil, fmt.Errorf("%s: repomd.xml says %s %s, the file has %s: %w", primaryURL, d.Checksum.Type, want, got, ErrVerification)
 		}
-		if primary, err = decompressByName(data, d.Location.Href); err != nil {
+		if primary, err = decompress(data, path.Ext(d.Location.Href)); err != nil {
 			return nil, fmt.Errorf("%s: %w", primaryURL, err)
 		}
 	}
@@ -198,33 +196,4 @@ func checksum(kind string, data []byte) (string, error) {
 		return hex.EncodeToString(h[:]), nil
 	}
 	return "", fmt.Errorf("checksum type %q is not accepted (want sha256 or sha512): %w", kind, ErrVerification)
-}
-
-func decompressByName(data []byte, name string) ([]byte, error) {
-	var r io.Reader
-	switch {
-	case strings.HasSuffix(name, ".gz"):
-		return decompress(data, ".gz")
-	case strings.HasSuffix(name, ".xz"):
-		return decompress(data, ".xz")
-	case strings.HasSuffix(name, ".zst"):
-		zr, err := zstd.NewReader(bytes.NewReader(data))
-		if err != nil {
-			return nil, err
-		}
-		defer zr.Close()
-		r = zr
-	case strings.HasSuffix(name, ".bz2"):
-		r = bzip2.NewReader(bytes.NewReader(data))
-	default:
-		return data, nil
-	}
-	out, err := io.ReadAll(io.LimitReader(r, maxDocument+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(out) > maxDocument {
-		return nil, fmt.Errorf("uncompresses to more than %d bytes", maxDocument)
-	}
-	return out, nil
 }

@@ -29,8 +29,8 @@ func mustRun(t *testing.T, getenv func(string) string, args ...string) string {
 	return stderr
 }
 
-// setRootKeys points signing.tuf.root at keys with a threshold.
-func setRootKeys(t *testing.T, reg string, threshold int, keys ...string) {
+// setTUFRole sets a TUF role's line of repos.yaml to "role: value".
+func setTUFRole(t *testing.T, reg, role, value string) {
 	t.Helper()
 	p := filepath.Join(reg, "repos.yaml")
 	data, err := os.ReadFile(p)
@@ -39,8 +39,8 @@ func setRootKeys(t *testing.T, reg string, threshold int, keys ...string) {
 	}
 	var out []string
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "root: {keys:") {
-			line = fmt.Sprintf("    root: {keys: [%s], threshold: %d}", strings.Join(keys, ", "), threshold)
+		if strings.HasPrefix(strings.TrimSpace(line), role+": {keys:") {
+			line = "    " + role + ": " + value
 		}
 		out = append(out, line)
 	}
@@ -55,7 +55,7 @@ func TestKeysRotateRootCollectsSignatures(t *testing.T) {
 	env := at(now)
 	mustRun(t, env, "init", reg)
 	// Two root holders, both needed.
-	setRootKeys(t, reg, 2, ".stockpile/keys/root-a.pem", ".stockpile/keys/root-b.pem")
+	setTUFRole(t, reg, "root", "{keys: [.stockpile/keys/root-a.pem, .stockpile/keys/root-b.pem], threshold: 2}")
 	os.Rename(filepath.Join(reg, "tuf"), filepath.Join(reg, "tuf.first"))
 	mustRun(t, env, "keys", "create", "--if-missing", "-C", reg)
 	if _, err := os.Stat(filepath.Join(reg, "tuf/1.root.json")); err != nil {
@@ -73,7 +73,7 @@ func TestKeysRotateRootCollectsSignatures(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(reg, "tuf/2.root.json")); err == nil {
 		t.Fatal("an incomplete root was made current")
 	}
-	setTUFKey(t, reg, "timestamp", ".stockpile/keys/tuf-timestamp-2.pem")
+	setTUFRole(t, reg, "timestamp", "{keys: [.stockpile/keys/tuf-timestamp-2.pem]}")
 
 	// check reports the staged root without refusing the change.
 	git(t, reg, "init", "-q", "-b", "main")
@@ -114,29 +114,11 @@ func TestKeysRotateRootCollectsSignatures(t *testing.T) {
 
 	// The old timestamp key is no longer trusted: a build that still
 	// names it is refused.
-	setTUFKey(t, reg, "timestamp", ".stockpile/keys/tuf-timestamp.pem")
+	setTUFRole(t, reg, "timestamp", "{keys: [.stockpile/keys/tuf-timestamp.pem]}")
 	code, _, stderr = stockpile(t, at(now.Add(time.Hour)), "build", "-C", reg, "-o", out)
 	if code == 0 || !strings.Contains(stderr, "not the keys the timestamp role trusts") {
 		t.Fatalf("build with the old timestamp key: exit %d\n%s", code, stderr)
 	}
-}
-
-// setTUFKey points a TUF role at one key.
-func setTUFKey(t *testing.T, reg, role, ref string) {
-	t.Helper()
-	p := filepath.Join(reg, "repos.yaml")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), role+": {keys:") {
-			line = fmt.Sprintf("    %s: {keys: [%s]}", role, ref)
-		}
-		out = append(out, line)
-	}
-	os.WriteFile(p, []byte(strings.Join(out, "\n")), 0o644)
 }
 
 func TestRefresh(t *testing.T) {

@@ -3,54 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/stockpile/stockpile/internal/debgen"
 	"github.com/stockpile/stockpile/publish"
+	"github.com/stockpile/stockpile/publish/storetest"
 )
-
-// publishFakeS3 starts an in-process S3 server with one bucket, points the
-// SDK's credential chain at test credentials, and returns the server's URL
-// and a function that returns the keys PUT so far.
-func publishFakeS3(t *testing.T, bucket string) (string, func() []string) {
-	t.Helper()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	backend := s3mem.New()
-	backend.CreateBucket(bucket)
-	fake := gofakes3.New(backend).Server()
-	var mu sync.Mutex
-	var puts []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut {
-			mu.Lock()
-			puts = append(puts, r.URL.Path)
-			mu.Unlock()
-		}
-		fake.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), puts...)
-	}
-}
 
 func decodeReport(t *testing.T, stdout string) *publish.Report {
 	t.Helper()
@@ -100,15 +65,16 @@ func TestPublishIncremental(t *testing.T) {
 			first := treeFiles(t, out)
 
 			var args []string
-			var puts func() []string
+			var puts func() []*http.Request
 			var read func() map[string]string
 			switch kind {
 			case "file":
 				www := filepath.Join(t.TempDir(), "www")
 				args = []string{"--to", "file://" + www}
-				read = func() map[string]string { return storeTree(t, publish.NewLocal(www)) }
+				read = func() map[string]string { return storetest.Files(t, publish.NewLocal(www)) }
 			case "s3":
-				endpoint, p := publishFakeS3(t, "registry")
+				endpoint, backend, p := storetest.FakeS3(t)
+				backend.CreateBucket("registry")
 				args = []string{"--to", "s3://registry/prod", "--endpoint", endpoint}
 				puts = p
 				read = func() map[string]string {
@@ -116,7 +82,7 @@ func TestPublishIncremental(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					return storeTree(t, s)
+					return storetest.Files(t, s)
 				}
 			}
 
@@ -152,7 +118,7 @@ func TestPublishIncremental(t *testing.T) {
 			if puts != nil {
 				var uploads int
 				for _, p := range puts()[before:] {
-					if !strings.Contains(p, "/.stockpile/") {
+					if !strings.Contains(p.URL.Path, "/.stockpile/") {
 						uploads++
 					}
 				}
@@ -172,33 +138,6 @@ func TestPublishIncremental(t *testing.T) {
 			}
 		})
 	}
-}
-
-// storeTree returns the registry files of a store with their bytes.
-func storeTree(t *testing.T, s publish.Store) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	objs, err := s.List(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, o := range objs {
-		if strings.HasPrefix(o.Key, ".stockpile/") {
-			continue
-		}
-		rc, err := s.Get(ctx, o.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[o.Key] = string(b)
-	}
-	return out
 }
 
 // publish.to in repos.yaml names the store; --dry-run writes nothing and
@@ -227,7 +166,7 @@ func TestPublishDryRunFromConfig(t *testing.T) {
 		t.Errorf("a dry run made the store: %v", err)
 	}
 	mustStockpile(t, "publish", "-C", reg, out)
-	if got := storeTree(t, publish.NewLocal(www)); len(got) != len(treeFiles(t, out)) {
+	if got := storetest.Files(t, publish.NewLocal(www)); len(got) != len(treeFiles(t, out)) {
 		t.Errorf("the store holds %d files, want %d", len(got), len(treeFiles(t, out)))
 	}
 }

@@ -25,15 +25,6 @@ import (
 // sync runs are timed relative to it.
 const syncEpoch = 1700000000
 
-func envAt(t time.Time) func(string) string {
-	return func(k string) string {
-		if k == "SOURCE_DATE_EPOCH" {
-			return strconv.FormatInt(t.Unix(), 10)
-		}
-		return ""
-	}
-}
-
 // syncUpstream builds a small registry with stockpile itself — real-format,
 // signed apt, yum, PyPI and npm repositories holding versions 1.0, 1.1 and
 // 2.0 of one package each — and serves it. tamper, when set, rewrites a
@@ -200,7 +191,7 @@ func TestSync(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache")
 
 	// Inside the cooldown nothing is taken.
-	code, stdout, stderr := stockpile(t, envAt(epoch.Add(time.Hour)), "sync", "-C", dir, "--dry-run", "--json", "--cache-dir", cache)
+	code, stdout, stderr := stockpile(t, at(epoch.Add(time.Hour)), "sync", "-C", dir, "--dry-run", "--json", "--cache-dir", cache)
 	if code != 0 {
 		t.Fatalf("sync --dry-run: exit %d\n%s", code, stderr)
 	}
@@ -231,7 +222,7 @@ func TestSync(t *testing.T) {
 		}
 		return b
 	})
-	code, _, stderr = stockpile(t, envAt(later), "sync", "-C", dir, "apt", "--cache-dir", cache)
+	code, _, stderr = stockpile(t, at(later), "sync", "-C", dir, "apt", "--cache-dir", cache)
 	if code != exitVerifyFail || !strings.Contains(stderr, "lists sha256") || strings.Count(stderr, "sha256 ") < 2 {
 		t.Errorf("sync of a tampered .deb: exit %d, want %d naming both hashes\n%s", code, exitVerifyFail, stderr)
 	}
@@ -246,7 +237,7 @@ func TestSync(t *testing.T) {
 		return b
 	})
 	for _, repo := range []string{"apt", "yum"} {
-		code, _, stderr = stockpile(t, envAt(later), "sync", "-C", dir, repo, "--cache-dir", cache)
+		code, _, stderr = stockpile(t, at(later), "sync", "-C", dir, repo, "--cache-dir", cache)
 		if code == 0 || !strings.Contains(stderr, "signature") {
 			t.Errorf("sync %s with a changed signed file: exit %d, want an error about the signature\n%s", repo, code, stderr)
 		}
@@ -254,7 +245,7 @@ func TestSync(t *testing.T) {
 	up.tamper.Store(func(p string, b []byte) []byte { return b })
 
 	// After the cooldown, 1.0 and 1.1 are mirrored on a new branch.
-	code, stdout, stderr = stockpile(t, envAt(later), "sync", "-C", dir, "--commit", "--json", "--cache-dir", cache)
+	code, stdout, stderr = stockpile(t, at(later), "sync", "-C", dir, "--commit", "--json", "--cache-dir", cache)
 	if code != 0 {
 		t.Fatalf("sync --commit: exit %d\n%s", code, stderr)
 	}
@@ -325,13 +316,13 @@ func TestSync(t *testing.T) {
 	}
 
 	// A second --commit on the same day needs another branch name.
-	code, _, stderr = stockpile(t, envAt(later), "sync", "-C", dir, "--commit", "--cache-dir", cache)
+	code, _, stderr = stockpile(t, at(later), "sync", "-C", dir, "--commit", "--cache-dir", cache)
 	if code == 0 || !strings.Contains(stderr, "exists already") {
 		t.Errorf("second sync --commit: exit %d\n%s", code, stderr)
 	}
 
 	// Without --commit the manifests land in the working tree.
-	code, stdout, stderr = stockpile(t, envAt(later), "sync", "-C", dir, "npm", "--cache-dir", cache)
+	code, stdout, stderr = stockpile(t, at(later), "sync", "-C", dir, "npm", "--cache-dir", cache)
 	if code != 0 || !strings.Contains(stdout, "mirrored demo 1.1.0 (demo-1.1.0.tgz) -> packages/npm/demo-1.1.0.tgz.yaml") {
 		t.Errorf("sync npm: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -434,7 +425,7 @@ repositories:
         - {name: is-number, versions: "7.0.0"}
 `
 	os.WriteFile(filepath.Join(dir, "repos.yaml"), []byte(config), 0o644)
-	live := envAt(time.Now())
+	live := at(time.Now())
 	code, stdout, stderr := stockpile(t, live, "sync", "-C", dir)
 	if code != 0 {
 		t.Fatalf("sync: exit %d\n%s\n%s", code, stdout, stderr)

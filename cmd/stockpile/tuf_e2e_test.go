@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -84,20 +83,10 @@ func (js *tufJS) get(t *testing.T, root, metaDir, url string, targets ...string)
 	return res
 }
 
-// tufAt is an environment whose SOURCE_DATE_EPOCH is when.
-func tufAt(when time.Time) func(string) string {
-	return func(k string) string {
-		if k == "SOURCE_DATE_EPOCH" {
-			return strconv.FormatInt(when.Unix(), 10)
-		}
-		return ""
-	}
-}
-
 // stockpileAt runs the command at the given time and fails unless it exits 0.
 func stockpileAt(t *testing.T, when time.Time, args ...string) {
 	t.Helper()
-	if code, _, stderr := stockpile(t, tufAt(when), args...); code != 0 {
+	if code, _, stderr := stockpile(t, at(when), args...); code != 0 {
 		t.Fatalf("stockpile %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
 	}
 }
