@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -638,10 +637,10 @@ func TestNpmServeURLs(t *testing.T) {
 	}
 }
 
-// The CloudFront function maps every URL form clients use to the key the
-// tree stores.
+// The shipped CloudFront function maps every URL form npm clients use to
+// the key the tree stores.
 func TestNpmCloudFrontFunction(t *testing.T) {
-	node := requireTool(t, "node")
+	cf := newCFFunction(t, requireTool(t, "node"))
 	cases := map[string]string{
 		"/npm/left-pad":                          "/npm/left-pad/index.json",
 		"/npm/@s%2fn":                            "/npm/@s/n/index.json",
@@ -653,32 +652,18 @@ func TestNpmCloudFrontFunction(t *testing.T) {
 		"/npm/@s%2fn/-/n-1.0.0.tgz":              "/npm/@s/n/-/n-1.0.0.tgz",
 		"/npm/@s/n/-/n-1.0.0.tgz":                "/npm/@s/n/-/n-1.0.0.tgz",
 		"/npm/left-pad/-/left-pad-1.0.0%2Bb.tgz": "/npm/left-pad/-/left-pad-1.0.0%2Bb.tgz",
+		"/npm/left-pad/-/left-pad-1.0.0+b.tgz":   "/npm/left-pad/-/left-pad-1.0.0%2Bb.tgz",
 		"/npm/foo.tgz":                           "/npm/foo.tgz/index.json",
-		"/npm/":                                  "/npm/",
+		"/npm/":                                  "/npm/index.html",
 		"/apt/dists/stable/InRelease":            "/apt/dists/stable/InRelease",
 	}
-	src, err := os.ReadFile(filepath.Join("..", "..", "cdn", "npm-cloudfront.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, _ := json.Marshal(cases)
-	script := string(src) + `
-const cases = ` + string(in) + `;
-const got = {};
-for (const uri of Object.keys(cases)) got[uri] = handler({ request: { uri, method: 'GET', headers: {} } }).uri;
-console.log(JSON.stringify(got));
-`
-	out, err := exec.Command(node, "-e", script).CombinedOutput()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, out)
-	}
-	var got map[string]string
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
 	for uri, want := range cases {
-		if got[uri] != want {
-			t.Errorf("handler(%q) = %q, want %q", uri, got[uri], want)
+		res, err := cf.handle(httptest.NewRequest("GET", uri, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != 0 || res.URI != want {
+			t.Errorf("handler(%q) = %q (status %d), want %q", uri, res.URI, res.StatusCode, want)
 		}
 	}
 }
@@ -713,58 +698,20 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// npmS3Origin serves a tree the way S3 serves a bucket over its REST API: the
-// path, decoded ('+' read as a space), is the key; no index documents.
-func npmS3Origin(t *testing.T, bucket, tree string) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, ok := strings.CutPrefix(r.URL.EscapedPath(), "/"+bucket+"/")
-		key, err := url.PathUnescape(strings.ReplaceAll(raw, "+", " "))
-		st, serr := os.Stat(filepath.Join(tree, filepath.FromSlash(key)))
-		if !ok || err != nil || !dist.ValidPath(key) || serr != nil || !st.Mode().IsRegular() {
-			http.NotFound(w, r)
-			return
-		}
-		rule := dist.RuleFor(key)
-		w.Header().Set("Content-Type", rule.ContentType)
-		w.Header().Set("Cache-Control", rule.CacheControl)
-		http.ServeFile(w, r, filepath.Join(tree, filepath.FromSlash(key)))
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// The shipped nginx rules, in both variants (the tree on disk, and in front
-// of an S3-like store), answer every URL form clients use; npm installs
-// through the first.
+// The shipped nginx rules, in front of an S3-like store holding the tree,
+// answer every URL form clients use, and npm installs through them.
 func TestNpmNginx(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
 	nginx := requireTool(t, "nginx")
 	tools := findJSTools(t)
-	conf, err := os.ReadFile(filepath.Join("..", "..", "cdn", "npm-nginx.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	variantA, rest, ok := strings.Cut(string(conf), "# Variant B")
-	start, end := strings.Index(rest, "#location /npm/ {"), strings.LastIndex(rest, "#}")
-	if !ok || start < 0 || end < start {
-		t.Fatal("cdn/npm-nginx.conf no longer has the two variants this test reads")
-	}
-	var variantB []string
-	for _, line := range strings.Split(rest[start:end+2], "\n") {
-		variantB = append(variantB, strings.TrimPrefix(line, "#"))
-	}
-
-	addrA := freeAddr(t)
+	addr := freeAddr(t)
 	_, out := npmRegistry(t) // built for its own server: rebuilt for nginx's address
 	reg := filepath.Join(filepath.Dir(out), "registry")
-	mustStockpile(t, "build", "-C", reg, "-o", out, "--base-url", "http://"+addrA+"/")
-	startNginx(t, nginx, addrA, nginxServer(addrA, "root "+out+";\n"+variantA))
-
-	origin := npmS3Origin(t, "bucket", out)
-	addrB := freeAddr(t)
-	startNginx(t, nginx, addrB, nginxServer(addrB, strings.ReplaceAll(strings.Join(variantB, "\n"), "http://127.0.0.1:9000/BUCKET", origin.URL+"/bucket")))
+	mustStockpile(t, "build", "-C", reg, "-o", out, "--base-url", "http://"+addr+"/")
+	origin := bucketOrigin(t, "bucket", out)
+	startNginx(t, nginx, addr, cdnNginx(t, addr, strings.TrimPrefix(origin.URL, "http://"), "/bucket"))
 
 	tests := []struct {
 		path, contentType, cache string
@@ -783,27 +730,21 @@ func TestNpmNginx(t *testing.T) {
 		{"/npm/@e2e/app/-/app-1.0.0.tgz", "application/gzip", dist.CacheImmutable, 200},
 		{"/npm/no-such-package", "", "", 404},
 	}
-	for _, addr := range []string{addrA, addrB} {
-		for _, tt := range tests {
-			resp, err := http.Get("http://" + addr + tt.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != tt.status {
-				t.Errorf("%s: GET %s = %d, want %d", addr, tt.path, resp.StatusCode, tt.status)
-				continue
-			}
-			if tt.status == 200 && (resp.Header.Get("Content-Type") != tt.contentType || resp.Header.Get("Cache-Control") != tt.cache) {
-				t.Errorf("%s: GET %s: Content-Type %q Cache-Control %q, want %q %q", addr, tt.path,
-					resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"), tt.contentType, tt.cache)
-			}
+	for _, tt := range tests {
+		res := cdnGet(t, "GET", "http://"+addr+tt.path)
+		if res.status != tt.status {
+			t.Errorf("GET %s = %d, want %d", tt.path, res.status, tt.status)
+			continue
+		}
+		if tt.status == 200 && (res.header.Get("Content-Type") != tt.contentType || res.header.Get("Cache-Control") != tt.cache) {
+			t.Errorf("GET %s: Content-Type %q Cache-Control %q, want %q %q", tt.path,
+				res.header.Get("Content-Type"), res.header.Get("Cache-Control"), tt.contentType, tt.cache)
 		}
 	}
 
 	project := newProject(t, "nginx")
 	mustRunJS(t, project, jsEnv(filepath.Join(project, "..", "home")), tools.npm, "install",
-		"--registry", "http://"+addrA+"/npm/", "--cache", filepath.Join(t.TempDir(), "cache"), "@e2e/app")
+		"--registry", "http://"+addr+"/npm/", "--cache", filepath.Join(t.TempDir(), "cache"), "@e2e/app")
 	checkInstalled(t, tools, project)
 }
 

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -478,78 +476,15 @@ build-backend = "poetry.core.masonry.api"
 	return project, env
 }
 
-// cloudFront runs cdn/pypi-cloudfront.js in node, one event per line.
-type cloudFront struct {
-	mu  sync.Mutex
-	in  io.Writer
-	out *bufio.Scanner
-}
-
-func newCloudFront(t *testing.T) *cloudFront {
-	t.Helper()
-	node := requireTool(t, "node")
-	src, err := os.ReadFile(filepath.Join("..", "..", "cdn", "pypi-cloudfront.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	script := string(src) + `
-require('readline').createInterface({ input: process.stdin }).on('line', function (line) {
-    console.log(JSON.stringify(handler(JSON.parse(line))));
-});
-`
-	cmd := exec.Command(node, "-e", script)
-	in, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { in.Close(); cmd.Wait() })
-	return &cloudFront{in: in, out: bufio.NewScanner(out)}
-}
-
-// cfResult is what the function returns: a request, or a response.
-type cfResult struct {
-	URI        string `json:"uri"`
-	StatusCode int    `json:"statusCode"`
-	Headers    map[string]struct {
-		Value string `json:"value"`
-	} `json:"headers"`
-}
-
-func (c *cloudFront) handle(t *testing.T, uri, accept, query string) cfResult {
-	headers := map[string]any{}
-	if accept != "" {
-		headers["accept"] = map[string]string{"value": accept}
-	}
-	qs := map[string]any{}
-	if query != "" {
-		for _, kv := range strings.Split(query, "&") {
-			k, v, _ := strings.Cut(kv, "=")
-			qs[k] = map[string]string{"value": v}
-		}
-	}
-	event, _ := json.Marshal(map[string]any{"request": map[string]any{"method": "GET", "uri": uri, "headers": headers, "querystring": qs}})
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	fmt.Fprintf(c.in, "%s\n", event)
-	if !c.out.Scan() {
-		t.Fatalf("node: %v", c.out.Err())
-	}
-	var res cfResult
-	if err := json.Unmarshal(c.out.Bytes(), &res); err != nil {
-		t.Fatalf("node: %v: %s", err, c.out.Bytes())
-	}
-	return res
-}
-
 const (
 	pipJSONAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
 	pipHTMLAccept = "text/html"
 )
 
+// The shipped CloudFront function picks simple pages by Accept and
+// redirects page URLs without their slash.
 func TestPypiCloudFrontFunction(t *testing.T) {
-	cf := newCloudFront(t)
+	cf := newCFFunction(t, requireTool(t, "node"))
 	tests := []struct {
 		uri, accept, query string
 		want               string // rewritten URI, or "301 <location>"
@@ -576,7 +511,18 @@ func TestPypiCloudFrontFunction(t *testing.T) {
 		{"/apt/dists/stable/InRelease", "", "", "/apt/dists/stable/InRelease"},
 	}
 	for _, tt := range tests {
-		res := cf.handle(t, tt.uri, tt.accept, tt.query)
+		target := tt.uri
+		if tt.query != "" {
+			target += "?" + tt.query
+		}
+		req := httptest.NewRequest("GET", target, nil)
+		if tt.accept != "" {
+			req.Header.Set("Accept", tt.accept)
+		}
+		res, err := cf.handle(req)
+		if err != nil {
+			t.Fatal(err)
+		}
 		got := res.URI
 		if res.StatusCode != 0 {
 			got = fmt.Sprintf("%d %s", res.StatusCode, res.Headers["location"].Value)
@@ -616,10 +562,14 @@ func TestPypiCloudFrontPip(t *testing.T) {
 		t.Skip("end-to-end test")
 	}
 	r := buildPyRegistry(t)
-	cf := newCloudFront(t)
+	cf := newCFFunction(t, requireTool(t, "node"))
 	origin := s3Origin(r.out)
 	edge := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		res := cf.handle(t, req.URL.EscapedPath(), req.Header.Get("Accept"), req.URL.RawQuery)
+		res, err := cf.handle(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		if res.StatusCode != 0 {
 			for k, v := range res.Headers {
 				w.Header().Set(k, v.Value)
@@ -659,25 +609,18 @@ func TestPypiCloudFrontPip(t *testing.T) {
 	}
 }
 
-// The shipped nginx configuration serves the pages by Accept, redirects
-// page URLs without their slash, labels every file, and pip installs
-// through it.
+// The shipped nginx rules, in front of an S3-like store holding the tree,
+// serve the pages by Accept, redirect page URLs without their slash, pass
+// on every file's labels, and pip installs through them.
 func TestPypiNginx(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
 	nginx := requireTool(t, "nginx")
 	r := buildPyRegistry(t)
-	conf, err := os.ReadFile(filepath.Join("..", "..", "cdn", "pypi-nginx.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	origin := bucketOrigin(t, "bucket", r.out)
 	addr := freeAddr(t)
-	site := strings.NewReplacer("listen 8080;", "listen "+addr+";", "root /srv/stockpile/public;", "root "+r.out+";").Replace(string(conf))
-	if !strings.Contains(site, addr) || !strings.Contains(site, r.out) {
-		t.Fatal("cdn/pypi-nginx.conf no longer has the listen and root lines this test replaces")
-	}
-	startNginx(t, nginx, addr, site)
+	startNginx(t, nginx, addr, cdnNginx(t, addr, strings.TrimPrefix(origin.URL, "http://"), "/bucket"))
 	base := "http://" + addr
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(p, accept string) *http.Response {
@@ -704,9 +647,9 @@ func TestPypiNginx(t *testing.T) {
 		location     string
 	}{
 		{"/pypi/simple/", pipJSONAccept, 200, dist.PyPIJSON, "public, max-age=60", ""},
-		{"/pypi/simple/", pipHTMLAccept, 200, "text/html", "public, max-age=60", ""},
+		{"/pypi/simple/", pipHTMLAccept, 200, "text/html; charset=utf-8", "public, max-age=60", ""},
 		{"/pypi/simple/e2e-greeting/", pipJSONAccept, 200, dist.PyPIJSON, "public, max-age=60", ""},
-		{"/pypi/simple/e2e-greeting/", "*/*", 200, "text/html", "public, max-age=60", ""},
+		{"/pypi/simple/e2e-greeting/", "*/*", 200, "text/html; charset=utf-8", "public, max-age=60", ""},
 		{"/pypi/simple/e2e-greeting/index.json", "", 200, dist.PyPIJSON, "public, max-age=60", ""},
 		{"/pypi/simple/e2e-greeting", pipJSONAccept, 301, "", "", "/pypi/simple/e2e-greeting/"},
 		{"/pypi/simple", "", 301, "", "", "/pypi/simple/"},

@@ -118,6 +118,38 @@ func (o *recordingOrigin) take() []*http.Request {
 	return seen
 }
 
+// bucketOrigin serves a tree the way S3 serves a bucket over its REST API:
+// the path below /BUCKET/, decoded ('+' read as a space), is the key; no
+// index documents, a missing key is 404.
+func bucketOrigin(t *testing.T, bucket, tree string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, ok := strings.CutPrefix(r.URL.EscapedPath(), "/"+bucket+"/")
+		key, err := url.PathUnescape(strings.ReplaceAll(raw, "+", " "))
+		if !ok || err != nil || !dist.ValidPath(key) {
+			http.NotFound(w, r)
+			return
+		}
+		f, err := os.Open(filepath.Join(tree, filepath.FromSlash(key)))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			http.NotFound(w, r)
+			return
+		}
+		rule := dist.RuleFor(key)
+		w.Header().Set("Content-Type", rule.ContentType)
+		w.Header().Set("Cache-Control", rule.CacheControl)
+		// ServeContent, not ServeFile: S3 does not redirect .../index.html.
+		http.ServeContent(w, r, "", st.ModTime(), f)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 const uvAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 
 // The shipped nginx rules send each URL form clients use to one key of the
@@ -594,6 +626,15 @@ type cfFunction struct {
 	mu  sync.Mutex
 	in  io.Writer
 	out *bufio.Scanner
+}
+
+// cfResult is what the function returns: a request, or a response.
+type cfResult struct {
+	URI        string `json:"uri"`
+	StatusCode int    `json:"statusCode"`
+	Headers    map[string]struct {
+		Value string `json:"value"`
+	} `json:"headers"`
 }
 
 func newCFFunction(t *testing.T, node string) *cfFunction {
