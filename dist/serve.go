@@ -52,8 +52,10 @@ func treeKey(urlPath string) (string, bool) {
 	if p != "" && !ValidPath(p) {
 		return "", false
 	}
+	// No tree file starts with a dot: ".tmp-*" are writes in progress, and
+	// ".stockpile/" holds a publish folder's own records.
 	for _, seg := range strings.Split(p, "/") {
-		if strings.HasPrefix(seg, ".tmp-") {
+		if strings.HasPrefix(seg, ".") {
 			return "", false
 		}
 	}

@@ -25,6 +25,7 @@ func TestHandler(t *testing.T) {
 		"tuf/timestamp.json":                        "ts",
 		"tuf/3.snapshot.json":                       "snap",
 		"apt/dists/stable/main/binary-amd64/.tmp-1": "partial",
+		".stockpile/state.json":                     "{}",
 	}
 	for name, data := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -48,6 +49,7 @@ func TestHandler(t *testing.T) {
 		{"/apt/dists", "", 404, "", "", ""},
 		{"/missing", "", 404, "", "", ""},
 		{"/apt/dists/stable/main/binary-amd64/.tmp-1", "", 404, "", "", ""},
+		{"/.stockpile/state.json", "", 404, "", "", ""},
 		{"/pypi/simple/demo", "", 301, "", "", ""},
 		{"/pypi/simple/demo/", "text/html", 200, "html page", "text/html; charset=utf-8", CacheMutable},
 		{"/pypi/simple/demo/", "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.1, text/html;q=0.01", 200, "json page", PyPIJSON, CacheMutable},
