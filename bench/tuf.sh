@@ -52,7 +52,7 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # The metadata a client needs for one artifact, read off the built tree.
-TARGET=$(cd "$OUT/public" && find apt/pool -name "*.deb" | sort | head -1)
+TARGET=$(cd "$OUT/public" && find apt/pool -name "*.deb" -print -quit)
 BYTES=$(python3 - "$OUT/public" "$TARGET" <<'PY'
 import hashlib, json, os, sys
 root, target = sys.argv[1], sys.argv[2]

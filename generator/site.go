@@ -136,10 +136,12 @@ func siteFileOf(format string, a *formats.Artifact) (siteFile, error) {
 		if err != nil {
 			return siteFile{}, err
 		}
-		summary, _, _ := strings.Cut(p.Field("Description"), "\n")
+		names := []string{"Description", "Pre-Depends", "Depends", "Recommends", "Suggests", "Conflicts", "Breaks"}
+		values := p.Fields(names...)
+		summary, _, _ := strings.Cut(values[0], "\n")
 		var deps []string
-		for _, field := range []string{"Pre-Depends", "Depends", "Recommends", "Suggests", "Conflicts", "Breaks"} {
-			for d := range strings.SplitSeq(p.Field(field), ",") {
+		for i, field := range names[1:] {
+			for d := range strings.SplitSeq(values[i+1], ",") {
 				if d = strings.Join(strings.Fields(d), " "); d != "" {
 					if field != "Depends" {
 						d = field + ": " + d

@@ -53,11 +53,20 @@ func DecodeMeta(m formats.Meta) (*Package, error) {
 // Field returns the value of a control field (case-insensitive), or "".
 // Continuation lines follow the first line after "\n", as written.
 func (p *Package) Field(name string) string {
+	return p.Fields(name)[0]
+}
+
+// Fields returns several control fields, parsing the control file once.
+func (p *Package) Fields(names ...string) []string {
+	out := make([]string, len(names))
 	par, err := parseControl([]byte(p.Control))
 	if err != nil {
-		return ""
+		return out
 	}
-	return par.Get(name)
+	for i, name := range names {
+		out[i] = par.Get(name)
+	}
+	return out
 }
 
 // Inspect reads the control file of a .deb. It reads the ar members up to
