@@ -22,6 +22,11 @@ const (
 const (
 	CacheImmutable = "public, max-age=31536000, immutable"
 	CacheMutable   = "public, max-age=60"
+	// CacheRevalidate is for an index and its detached signature, which
+	// clients read together but a CDN would otherwise cache apart: with
+	// max-age, one edge could serve a new repomd.xml with the old
+	// repomd.xml.asc for up to a minute, and dnf would refuse the pair.
+	CacheRevalidate = "public, no-cache"
 )
 
 // Rule is how a file is stored and served.
@@ -100,8 +105,10 @@ func RuleFor(p string) Rule {
 		r.Phase = PhaseTimestamp
 	case strings.HasPrefix(p, "tuf/"):
 		r.Phase = PhaseTUF
-	case base == "Release" || base == "InRelease" || base == "Release.gpg" || base == "repomd.xml" || base == "repomd.xml.asc":
+	case base == "InRelease":
 		r.Phase = PhaseRoot
+	case base == "Release" || base == "Release.gpg" || base == "repomd.xml" || base == "repomd.xml.asc":
+		r.CacheControl, r.Phase = CacheRevalidate, PhaseRoot
 	}
 
 	switch {

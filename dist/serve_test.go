@@ -112,3 +112,20 @@ func TestRuleForPhases(t *testing.T) {
 		}
 	}
 }
+
+// An index and its detached signature are revalidated on every request so
+// that a CDN never serves one new and the other old.
+func TestRuleForSignaturePairs(t *testing.T) {
+	for p, want := range map[string]string{
+		"apt/dists/stable/Release":     CacheRevalidate,
+		"apt/dists/stable/Release.gpg": CacheRevalidate,
+		"yum/repodata/repomd.xml":      CacheRevalidate,
+		"yum/repodata/repomd.xml.asc":  CacheRevalidate,
+		"apt/dists/stable/InRelease":   CacheMutable,
+		"tuf/timestamp.json":           CacheMutable,
+	} {
+		if got := RuleFor(p).CacheControl; got != want {
+			t.Errorf("RuleFor(%q).CacheControl = %q, want %q", p, got, want)
+		}
+	}
+}

@@ -417,7 +417,7 @@ func testPublishCDN(t *testing.T, mc *miniotest.Server, tools *jsTools, name str
 		{"/", "", 200, "index.html", "text/html; charset=utf-8", dist.CacheMutable},
 		{"/apt/pool/main/h/hello-stockpile_1.0.0-1_all.deb", "", 200, "apt/pool/main/h/hello-stockpile_1.0.0-1_all.deb", "application/vnd.debian.binary-package", dist.CacheImmutable},
 		{"/apt/dists/stable/InRelease", "", 200, "apt/dists/stable/InRelease", "text/plain; charset=utf-8", dist.CacheMutable},
-		{"/yum/repodata/repomd.xml", "", 200, "yum/repodata/repomd.xml", "application/xml", dist.CacheMutable},
+		{"/yum/repodata/repomd.xml", "", 200, "yum/repodata/repomd.xml", "application/xml", dist.CacheRevalidate},
 		{"/pypi/simple/stockpile-greeting/", pipJSONAccept, 200, "pypi/simple/stockpile-greeting/index.json", dist.PyPIJSON, dist.CacheMutable},
 		{"/pypi/simple/stockpile-greeting/", pipHTMLAccept, 200, "pypi/simple/stockpile-greeting/index.html", "text/html; charset=utf-8", dist.CacheMutable},
 		{"/pypi/simple/stockpile-greeting", pipJSONAccept, 301, "", "", ""},
