@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,9 +58,23 @@ func (b *build) site(ctx context.Context) error {
 	if reg.TUF, err = b.siteTUF(); err != nil {
 		return err
 	}
-	files, err := site.Render(reg)
+	// Package pages rarely change: keep them rendered in the cache.
+	var sc site.Cache
+	cache, err := openPageCache(filepath.Join(b.opts.CacheDir, "site", "pages.pack"))
+	if err != nil {
+		b.log.Warn("site pages rendered without cache", "err", err)
+	} else {
+		sc = cache
+	}
+	files, err := site.Render(reg, sc)
 	if err != nil {
 		return err
+	}
+	if cache != nil {
+		b.log.Debug("site page cache", "hits", cache.hits, "rendered", cache.added)
+		if err := cache.save(); err != nil {
+			b.log.Warn("site page cache not written", "err", err)
+		}
 	}
 	for _, p := range slices.Sorted(maps.Keys(files)) {
 		if err := b.tree.Add(p, files[p]); err != nil {

@@ -6,6 +6,7 @@ package site
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -99,10 +100,21 @@ type File struct {
 	Manifest string // the manifest's path in the registry repository
 }
 
+// Cache keeps rendered package pages between builds. A key is the sha256 of
+// the templates and of everything the page shows, so a hit is the page
+// Render would write. It does not cover this package's Go code (template
+// functions): a Cache must not serve pages a different program rendered.
+type Cache interface {
+	Get(key [32]byte) ([]byte, bool)
+	Put(key [32]byte, page []byte)
+}
+
 // Render returns every file of the site by its path in the tree: the home
 // page index.html and, under Dir, repository and package pages, the search
 // index, the script and the style sheet. The output depends on r alone.
-func Render(r Registry) (map[string][]byte, error) {
+// Package pages, most of a large site and rarely changed, are taken from
+// cache when it has them; cache may be nil.
+func Render(r Registry, cache Cache) (map[string][]byte, error) {
 	t, err := parse()
 	if err != nil {
 		return nil, err
@@ -125,8 +137,13 @@ func Render(r Registry) (map[string][]byte, error) {
 
 	var entries [][6]string
 	home := homePage{page: page{Title: r.Name, Registry: &r}, Base: base}
+	// Package pages see only these fields of the registry and their
+	// repository, so that their cache key covers all they can show.
+	pageReg := &Registry{Name: r.Name, BaseURL: r.BaseURL, SourceURL: r.SourceURL}
 	for i := range r.Repositories {
 		repo := &r.Repositories[i]
+		pageRepo := *repo
+		pageRepo.Packages = nil
 		slices.SortFunc(repo.Packages, func(a, b Package) int { return strings.Compare(a.Name, b.Name) })
 		paths := packagePaths(repo)
 		pages := (len(repo.Packages) + PageSize - 1) / PageSize
@@ -166,11 +183,11 @@ func Render(r Registry) (map[string][]byte, error) {
 		for _, pkg := range repo.Packages {
 			p := paths[pkg.Name]
 			pp := packagePage{
-				page: page{Title: pkg.Name + " — " + r.Name, Root: rootOf(p), Registry: &r},
-				Repo: repo, Package: pkg, Base: base,
+				page: page{Title: pkg.Name + " — " + r.Name, Root: rootOf(p), Registry: pageReg},
+				Repo: &pageRepo, Package: pkg, Base: base,
 				RepoURL: rootOf(p) + repoPagePath(repo.Name, 1),
 			}
-			if err := render(t, out, p, "package.html", pp); err != nil {
+			if err := renderCached(t, cache, out, p, "package.html", pp); err != nil {
 				return nil, err
 			}
 			entries = append(entries, [6]string{pkg.Name, repo.Name, repo.Format, latest(pkg), pkg.Summary, p})
@@ -247,6 +264,53 @@ func render(t *template.Template, out map[string][]byte, p, name string, data an
 	out[p] = buf.Bytes()
 	return nil
 }
+
+// renderCached is render through cache, keyed by the templates, the page's
+// path and its data.
+func renderCached(t *template.Template, cache Cache, out map[string][]byte, p, name string, data any) error {
+	if cache == nil {
+		return render(t, out, p, name, data)
+	}
+	enc, err := json.Marshal(data)
+	if err != nil {
+		return render(t, out, p, name, data) // e.g. a time JSON cannot hold
+	}
+	h := sha256.New()
+	h.Write(templatesVersion[:])
+	h.Write([]byte(p + "\x00" + name + "\x00"))
+	h.Write(enc)
+	var key [32]byte
+	h.Sum(key[:0])
+	if b, ok := cache.Get(key); ok {
+		out[p] = b
+		return nil
+	}
+	if err := render(t, out, p, name, data); err != nil {
+		return err
+	}
+	cache.Put(key, out[p])
+	return nil
+}
+
+// templatesVersion is the sha256 of the templates, in every cache key.
+var templatesVersion = func() [32]byte {
+	h := sha256.New()
+	files, err := templates.ReadDir("templates")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	for _, f := range files {
+		b, err := templates.ReadFile("templates/" + f.Name())
+		if err != nil {
+			panic(err)
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f.Name(), len(b))
+		h.Write(b)
+	}
+	var v [32]byte
+	h.Sum(v[:0])
+	return v
+}()
 
 func parse() (*template.Template, error) {
 	return template.New("").Funcs(template.FuncMap{

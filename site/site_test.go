@@ -55,7 +55,7 @@ func smallRegistry() Registry {
 }
 
 func TestGolden(t *testing.T) {
-	got, err := Render(smallRegistry())
+	got, err := Render(smallRegistry(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestPaths(t *testing.T) {
-	got, err := Render(smallRegistry())
+	got, err := Render(smallRegistry(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestPageSize(t *testing.T) {
 		all.Packages = append(all.Packages, r.Packages...)
 	}
 	repos = append(repos, all)
-	got, err := Render(Registry{Name: "Big", BaseURL: "https://pkgs.example.org/", Built: added, Repositories: repos})
+	got, err := Render(Registry{Name: "Big", BaseURL: "https://pkgs.example.org/", Built: added, Repositories: repos}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,13 +198,13 @@ func TestPageSize(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	a, err := Render(smallRegistry())
+	a, err := Render(smallRegistry(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := smallRegistry()
 	slices.Reverse(r.Repositories[3].Packages)
-	b, err := Render(r)
+	b, err := Render(r, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestHomePageTUF(t *testing.T) {
 	files, err := Render(Registry{Name: "r", BaseURL: "https://pkgs.example.org/", TUF: &TUF{
 		RootVersion: 2, Threshold: 2, RootKeyIDs: []string{"aaaa", "bbbb"},
 		Expires: time.Date(2027, 1, 2, 3, 4, 0, 0, time.UTC), Example: "apt/dists/stable/InRelease",
-	}})
+	}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,5 +228,73 @@ func TestHomePageTUF(t *testing.T) {
 		if !strings.Contains(home, want) {
 			t.Errorf("home page lacks %q", want)
 		}
+	}
+}
+
+// memCache is a Cache in memory that counts what Render stores.
+type memCache struct {
+	pages map[[32]byte][]byte
+	puts  int
+}
+
+func (c *memCache) Get(key [32]byte) ([]byte, bool) { b, ok := c.pages[key]; return b, ok }
+func (c *memCache) Put(key [32]byte, page []byte)   { c.pages[key] = page; c.puts++ }
+
+// A page from cache is the page Render would write: the same bytes when
+// nothing changed, and a miss when anything the page shows did.
+func TestRenderCache(t *testing.T) {
+	const packagePages = 5
+	for _, tc := range []struct {
+		name   string
+		change func(r *Registry)
+		misses int
+	}{
+		{"nothing", func(*Registry) {}, 0},
+		{"file size", func(r *Registry) { r.Repositories[0].Packages[0].Versions[0].Files[0].Size++ }, 1},
+		{"file commit", func(r *Registry) { r.Repositories[0].Packages[0].Versions[0].Files[0].Commit = "fedcba987654" }, 1},
+		{"yanked", func(r *Registry) { r.Repositories[2].Packages[0].Versions[1].Files[0].Yanked = "bad" }, 1},
+		{"latest", func(r *Registry) { r.Repositories[3].Packages[0].Latest = "1.2.0" }, 1},
+		{"new package", func(r *Registry) {
+			r.Repositories[3].Packages = append(r.Repositories[3].Packages, Package{Name: "right-pad"})
+		}, 1},
+		{"apt suite", func(r *Registry) { r.Repositories[0].Apt = &config.Apt{Suites: []string{"trixie"}} }, 1},
+		{"repository name", func(r *Registry) { r.Repositories[1].Name = "yum" }, 1},
+		{"registry name", func(r *Registry) { r.Name = "Other" }, packagePages},
+		{"base URL", func(r *Registry) { r.BaseURL = "https://other.example.org/" }, packagePages},
+		{"source URL", func(r *Registry) { r.SourceURL = "" }, packagePages},
+		// Package pages do not show when the site was built.
+		{"built", func(r *Registry) { r.Built = r.Built.Add(time.Hour) }, 0},
+		{"templates", func(*Registry) { templatesVersion = [32]byte{1} }, packagePages},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			version := templatesVersion
+			defer func() { templatesVersion = version }()
+			c := &memCache{pages: map[[32]byte][]byte{}}
+			if _, err := Render(smallRegistry(), c); err != nil {
+				t.Fatal(err)
+			}
+			if c.puts != packagePages {
+				t.Fatalf("first render stored %d pages, want %d", c.puts, packagePages)
+			}
+			r := smallRegistry()
+			tc.change(&r)
+			want, err := Render(r, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.puts = 0
+			r = smallRegistry()
+			tc.change(&r)
+			got, err := Render(r, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("cached render differs from an uncached one (-want +got):\n%s", diff)
+			}
+			if c.puts != tc.misses {
+				t.Errorf("%d cache misses, want %d", c.puts, tc.misses)
+			}
+		})
 	}
 }
