@@ -83,7 +83,8 @@ type KeyOptions struct {
 	Dir       string
 	Name      string // who the key belongs to; defaults to the registry name
 	Now       time.Time
-	IfMissing bool // keep an existing key instead of refusing
+	IfMissing bool                // keep an existing key instead of refusing
+	Getenv    func(string) string // for env: key references; default os.Getenv
 }
 
 // CreateKeys makes the development OpenPGP key that repos.yaml names
@@ -151,7 +152,7 @@ func createOpenPGPKey(opts KeyOptions, reg *config.Registry) (bool, error) {
 
 // writeKeyPair makes a key with generate unless the private half at ref (a
 // path inside the repository) exists, and writes the private half there
-// (0600) and the public half at pubPath.
+// (0600) and the public half, when there is one, at pubPath.
 func writeKeyPair(opts KeyOptions, ref, pubPath string, generate func() (priv, pub []byte, err error)) (bool, error) {
 	privPath := filepath.Join(opts.Dir, filepath.FromSlash(ref))
 	if _, err := os.Stat(privPath); err == nil {
@@ -164,8 +165,8 @@ func writeKeyPair(opts KeyOptions, ref, pubPath string, generate func() (priv, p
 	if err != nil {
 		return false, err
 	}
-	if err := atomicfile.Write(privPath, bytes.NewReader(priv), 0o600); err != nil {
-		return false, err
+	if err := atomicfile.Write(privPath, bytes.NewReader(priv), 0o600); err != nil || pubPath == "" {
+		return err == nil, err
 	}
 	return true, atomicfile.Write(filepath.Join(opts.Dir, pubPath), bytes.NewReader(pub), 0o644)
 }

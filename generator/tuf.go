@@ -9,7 +9,6 @@ import (
 
 	"github.com/sigstore/sigstore/pkg/signature"
 
-	"github.com/stockpile/stockpile/config"
 	"github.com/stockpile/stockpile/signing/tuf"
 )
 
@@ -44,30 +43,15 @@ func (b *build) tuf(ctx context.Context) error {
 	}
 	report, err := tuf.Sign(b.tree, tuf.Options{
 		Now: b.now, Roots: roots, Previous: prev, Repositories: repos, Config: cfg,
-		Signers: b.tufSigners(ctx, cfg),
+		Signers: func(role string) ([]signature.Signer, error) {
+			return loadTUFSigners(ctx, b.opts.Dir, cfg, role, b.opts.Getenv)
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("tuf: %w", err)
 	}
 	b.report.TUF = report
 	return nil
-}
-
-// tufSigners loads the private keys of a TUF role from repos.yaml.
-func (b *build) tufSigners(ctx context.Context, cfg *config.TUF) func(role string) ([]signature.Signer, error) {
-	return func(role string) ([]signature.Signer, error) {
-		var out []signature.Signer
-		var errs []error
-		for _, ref := range cfg.Role(role).Keys {
-			s, err := tuf.LoadSigner(ctx, ref, b.opts.Dir, b.opts.Getenv)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			out = append(out, s)
-		}
-		return out, errors.Join(errs...)
-	}
 }
 
 // readRoots returns the root versions kept in the registry repository,

@@ -55,7 +55,7 @@ func createTUFKeys(ctx context.Context, opts KeyOptions, reg *config.Registry) (
 	thresholds := map[string]int{}
 	var rootSigners []signature.Signer
 	for role, setting := range rootRoles {
-		signers, err := loadTUFSigners(ctx, opts.Dir, cfg, setting)
+		signers, err := loadTUFSigners(ctx, opts.Dir, cfg, setting, opts.getenv())
 		if err != nil {
 			return made, err
 		}
@@ -81,27 +81,22 @@ func createTUFKeys(ctx context.Context, opts KeyOptions, reg *config.Registry) (
 	return true, writeRoot(opts.Dir, root)
 }
 
-// writePrivateKey makes an Ed25519 key at ref unless one is there.
+// writePrivateKey makes an Ed25519 key at ref unless one is there; its
+// public half goes into the root, not into a file.
 func writePrivateKey(opts KeyOptions, ref string) (bool, error) {
-	p := filepath.Join(opts.Dir, filepath.FromSlash(ref))
-	if _, err := os.Stat(p); err == nil {
-		if opts.IfMissing {
-			return false, nil
-		}
-		return false, fmt.Errorf("%s already exists; remove it first to replace the key", ref)
-	}
-	pem, err := tuf.GenerateKey()
-	if err != nil {
-		return false, err
-	}
-	return true, atomicfile.Write(p, bytes.NewReader(pem), 0o600)
+	return writeKeyPair(opts, ref, "", func() ([]byte, []byte, error) {
+		pem, err := tuf.GenerateKey()
+		return pem, nil, err
+	})
 }
 
-func loadTUFSigners(ctx context.Context, dir string, cfg *config.TUF, role string) ([]signature.Signer, error) {
+// loadTUFSigners loads the private keys repos.yaml names for a role, and
+// every problem with them.
+func loadTUFSigners(ctx context.Context, dir string, cfg *config.TUF, role string, getenv func(string) string) ([]signature.Signer, error) {
 	var out []signature.Signer
 	var errs []error
 	for _, ref := range cfg.Role(role).Keys {
-		s, err := tuf.LoadSigner(ctx, ref, dir, os.Getenv)
+		s, err := tuf.LoadSigner(ctx, ref, dir, getenv)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -284,7 +279,8 @@ func RotateTUFKey(ctx context.Context, opts RotateOptions) (*RootStatus, error) 
 	if err := tuf.SetRoleKeys(&next.Signed, opts.Role, keys, threshold); err != nil {
 		return nil, err
 	}
-	signers, _ := loadTUFSigners(ctx, opts.Dir, cfg, config.RoleRoot)
+	// The root keys at hand sign; those held elsewhere sign later.
+	signers, _ := loadTUFSigners(ctx, opts.Dir, cfg, config.RoleRoot, opts.Getenv)
 	if opts.Role == metadata.ROOT {
 		signers = append(signers, newSigners...)
 	}
@@ -406,4 +402,11 @@ func loadTUF(dir string) (*config.TUF, *metadata.Metadata[metadata.RootType], er
 		return nil, nil, fmt.Errorf("%s: %w", tuf.RootFile, err)
 	}
 	return reg.Signing.TUF, root, nil
+}
+
+func (o KeyOptions) getenv() func(string) string {
+	if o.Getenv == nil {
+		return os.Getenv
+	}
+	return o.Getenv
 }

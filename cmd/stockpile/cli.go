@@ -44,7 +44,7 @@ func (e *env) logger(verbose bool) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// now returns SOURCE_DATE_EPOCH as a time, or the zero time when unset.
+// sourceDateEpoch returns SOURCE_DATE_EPOCH as a time, or the zero time when unset.
 func (e *env) sourceDateEpoch() (time.Time, error) {
 	s := e.getenv("SOURCE_DATE_EPOCH")
 	if s == "" {
@@ -55,6 +55,16 @@ func (e *env) sourceDateEpoch() (time.Time, error) {
 		return time.Time{}, usageError{fmt.Sprintf("SOURCE_DATE_EPOCH=%q is not a number of seconds", s)}
 	}
 	return time.Unix(n, 0).UTC(), nil
+}
+
+// now returns SOURCE_DATE_EPOCH as a time, or the clock when unset: for
+// commands that stamp what they make (keys, roots, refreshed signatures).
+func (e *env) now() (time.Time, error) {
+	now, err := e.sourceDateEpoch()
+	if err == nil && now.IsZero() {
+		now = time.Now()
+	}
+	return now, err
 }
 
 func (e *env) cacheDir(flagValue, dir string) string {

@@ -27,12 +27,9 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	now, err := e.sourceDateEpoch()
+	now, err := e.now()
 	if err != nil {
 		return err
-	}
-	if now.IsZero() {
-		now = time.Now()
 	}
 	if err := generator.Init(generator.InitOptions{Dir: dir, Name: *name, BaseURL: *baseURL, Now: now}); err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/stockpile/stockpile/generator"
 )
@@ -31,14 +30,6 @@ func keysFlags(name string) (*flag.FlagSet, *string) {
 	return fs, fs.String("C", ".", "the registry repository")
 }
 
-func (e *env) now() (time.Time, error) {
-	now, err := e.sourceDateEpoch()
-	if err == nil && now.IsZero() {
-		now = time.Now()
-	}
-	return now, err
-}
-
 func runKeysCreate(ctx context.Context, e *env, args []string) error {
 	fs, dir := keysFlags("create")
 	ifMissing := fs.Bool("if-missing", false, "keep the keys that exist and make only the missing ones")
@@ -51,7 +42,7 @@ func runKeysCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	created, err := generator.CreateKeys(generator.KeyOptions{Dir: *dir, Now: now, IfMissing: *ifMissing})
+	created, err := generator.CreateKeys(generator.KeyOptions{Dir: *dir, Now: now, IfMissing: *ifMissing, Getenv: e.getenv})
 	if created {
 		fmt.Fprintln(e.stderr, "created the missing development keys (private halves in .stockpile/keys, public ones in keys/ and tuf/root.json)")
 	}
