@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/stockpile/stockpile/config"
 	"github.com/stockpile/stockpile/digest"
 	"github.com/stockpile/stockpile/formats"
@@ -118,22 +120,44 @@ func addOne(reg *config.Registry, opts AddOptions, file string) (Added, error) {
 			return Added{}, err
 		}
 	}
-	var m strings.Builder
-	fmt.Fprintf(&m, "file: %s\nsha256: %s\nsize: %d\nsource: %s\n", name, d.SHA256, d.Size, added.Source)
-	if opts.Suite != "" {
-		fmt.Fprintf(&m, "suite: %s\n", opts.Suite)
-	}
-	if opts.Component != "" {
-		fmt.Fprintf(&m, "component: %s\n", opts.Component)
-	}
-	if _, err := config.ParseManifest(manifestPath, []byte(m.String()), reg); err != nil {
+	data, err := renderManifest(reg, manifestPath, manifest{
+		File: name, SHA256: d.SHA256, Size: d.Size, Source: added.Source,
+		Suite: opts.Suite, Component: opts.Component,
+	})
+	if err != nil {
 		return Added{}, err
 	}
 	dst := filepath.Join(opts.Dir, filepath.FromSlash(manifestPath))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return Added{}, err
 	}
-	return added, os.WriteFile(dst, []byte(m.String()), 0o644)
+	return added, os.WriteFile(dst, data, 0o644)
+}
+
+// manifest is what add and sync write about an artifact: the rest is read
+// from the artifact at build time.
+type manifest struct {
+	File       string `yaml:"file"`
+	SHA256     string `yaml:"sha256"`
+	Size       int64  `yaml:"size"`
+	Source     string `yaml:"source"`
+	Suite      string `yaml:"suite,omitempty"`
+	Component  string `yaml:"component,omitempty"`
+	Deprecated string `yaml:"deprecated,omitempty"`
+}
+
+// renderManifest writes m as YAML (quoting what needs it, such as a URL
+// with ": " or a sha256 of digits only) and checks it reads back as a
+// valid manifest at path.
+func renderManifest(reg *config.Registry, path string, m manifest) ([]byte, error) {
+	data, err := yaml.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := config.ParseManifest(path, data, reg); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 func pickRepository(reg *config.Registry, name, file string) (*config.Repository, error) {

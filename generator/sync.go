@@ -24,7 +24,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
-	"gopkg.in/yaml.v3"
 
 	"github.com/stockpile/stockpile/artifact"
 	"github.com/stockpile/stockpile/config"
@@ -286,7 +285,9 @@ func syncRepository(ctx context.Context, opts SyncOptions, fsys fs.FS, reg *conf
 		log.Info("mirroring", "package", c.Name, "version", c.Version, "file", c.File)
 		dg, err := fetchVerified(ctx, opts, resolver, c, format)
 		if err == nil {
-			data[i], err = syncManifest(reg, f.Manifest, c, dg)
+			data[i], err = renderManifest(reg, f.Manifest, manifest{
+				File: c.File, SHA256: dg.SHA256, Size: dg.Size, Source: c.URL, Deprecated: c.Deprecated,
+			})
 		}
 		errs[i] = err
 		f.SHA256, f.Size = dg.SHA256, dg.Size
@@ -408,26 +409,6 @@ func download(ctx context.Context, opts SyncOptions, url string) (string, error)
 		return "", err
 	}
 	return f.Name(), nil
-}
-
-// syncManifest renders the manifest of a mirrored file: the fields Add
-// writes, with the upstream URL as source, plus npm's deprecation message.
-func syncManifest(reg *config.Registry, name string, c upstream.Candidate, d digest.Set) ([]byte, error) {
-	doc := struct {
-		File       string `yaml:"file"`
-		SHA256     string `yaml:"sha256"`
-		Size       int64  `yaml:"size"`
-		Source     string `yaml:"source"`
-		Deprecated string `yaml:"deprecated,omitempty"`
-	}{c.File, d.SHA256, d.Size, c.URL, c.Deprecated}
-	data, err := yaml.Marshal(doc)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := config.ParseManifest(name, data, reg); err != nil {
-		return nil, err
-	}
-	return data, nil
 }
 
 // syncMessage is the commit message: a summary line, then one line per file.
