@@ -132,6 +132,7 @@ type build struct {
 	compress *dist.Compressor
 	meta     *metaCache
 	tree     *dist.Tree
+	roots    [][]byte // TUF root versions from the repository, read once
 	now      time.Time
 	report   *Report
 }

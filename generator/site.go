@@ -314,7 +314,7 @@ func (b *build) siteTUF() (*site.TUF, error) {
 	if b.reg.Signing.TUF == nil || b.opts.Unsigned {
 		return nil, nil
 	}
-	roots, err := readRoots(b.snap.FS)
+	roots, err := b.tufRoots()
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ func (b *build) tuf(ctx context.Context) error {
 		b.log.Debug("no signing.tuf in repos.yaml; the tree has no TUF metadata")
 		return nil
 	}
-	roots, err := readRoots(b.snap.FS)
+	roots, err := b.tufRoots()
 	if err != nil {
 		return err
 	}
@@ -52,6 +52,18 @@ func (b *build) tuf(ctx context.Context) error {
 	}
 	b.report.TUF = report
 	return nil
+}
+
+// tufRoots reads the roots once for the steps that need them.
+func (b *build) tufRoots() ([][]byte, error) {
+	if b.roots == nil {
+		roots, err := readRoots(b.snap.FS)
+		if err != nil {
+			return nil, err
+		}
+		b.roots = roots
+	}
+	return b.roots, nil
 }
 
 // readRoots returns the root versions kept in the registry repository,

@@ -443,11 +443,7 @@ func emit[T metadata.Roles](s *signer, name string, md *metadata.Metadata[T], ke
 		if err != nil {
 			return 0, nil, err
 		}
-		sigs := make([]metadata.Signature, len(prev.keyIDs))
-		for i, id := range prev.keyIDs {
-			sigs[i].KeyID = id
-		}
-		if bytes.Equal(signed, prev.signed) && signedBy(sigs, t) && !prev.expires.Before(s.opts.Now.Add(lifetime/2)) {
+		if bytes.Equal(signed, prev.signed) && t.accepts(prev.keyIDs) && !prev.expires.Before(s.opts.Now.Add(lifetime/2)) {
 			raw = prev.raw
 		} else {
 			*version = prev.version + 1
@@ -466,7 +462,7 @@ func emit[T metadata.Roles](s *signer, name string, md *metadata.Metadata[T], ke
 				return 0, nil, fmt.Errorf("sign %s: %w", name, err)
 			}
 		}
-		if !signedBy(md.Signatures, t) {
+		if !t.accepts(keyIDsOf(md.Signatures)) {
 			return 0, nil, fmt.Errorf("the keys of signing.tuf.%s are not the keys the %s role trusts; rotate them with `stockpile keys rotate`", keyRole, name)
 		}
 		if raw, err = md.ToBytes(false); err != nil {
@@ -498,17 +494,23 @@ func header(signed any) (*int64, *time.Time) {
 	panic(fmt.Sprintf("unknown role type %T", signed))
 }
 
-// signedBy reports whether signatures come only from trusted keys, enough
-// of them.
-func signedBy(sigs []metadata.Signature, t trust) bool {
-	n := 0
-	for _, sg := range sigs {
-		if !slices.Contains(t.keyIDs, sg.KeyID) {
+// accepts reports whether signatures by these keys satisfy the role: only
+// trusted keys, enough of them.
+func (t trust) accepts(keyIDs []string) bool {
+	for _, id := range keyIDs {
+		if !slices.Contains(t.keyIDs, id) {
 			return false
 		}
-		n++
 	}
-	return n >= t.threshold
+	return len(keyIDs) >= t.threshold
+}
+
+func keyIDsOf(sigs []metadata.Signature) []string {
+	ids := make([]string, len(sigs))
+	for i, sg := range sigs {
+		ids[i] = sg.KeyID
+	}
+	return ids
 }
 
 // trust is who may sign a role: its keys and how many must sign.
