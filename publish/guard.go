@@ -1,8 +1,6 @@
 package publish
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,10 +8,11 @@ import (
 	"io"
 	"os"
 	"path"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stockpile/stockpile/formats/apt"
+	"github.com/stockpile/stockpile/formats/yum"
 )
 
 // ErrRollback is matched (errors.Is) when the tree is older than what the
@@ -108,34 +107,18 @@ func tufVersion(b []byte) (int64, error) {
 }
 
 func releaseDates(store, tree []byte) error {
-	sd, serr := releaseDate(store)
-	td, terr := releaseDate(tree)
-	if serr == nil && terr == nil && td.Before(sd) {
+	sd, sok := apt.ReleaseTime(store, "Date")
+	td, tok := apt.ReleaseTime(tree, "Date")
+	if sok && tok && td.Before(sd) {
 		return fmt.Errorf("the store's Date is %s, the tree's %s", sd.Format(time.RFC1123), td.Format(time.RFC1123))
 	}
 	return nil
 }
 
-func releaseDate(b []byte) (time.Time, error) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "Date:"); ok {
-			return time.Parse(time.RFC1123, strings.TrimSpace(v))
-		}
-	}
-	return time.Time{}, errors.New("no Date field")
-}
-
-var revision = regexp.MustCompile(`<revision>\s*([0-9]+)\s*</revision>`)
-
 func repomdRevisions(store, tree []byte) error {
-	sm, tm := revision.FindSubmatch(store), revision.FindSubmatch(tree)
-	if sm == nil || tm == nil {
-		return nil
-	}
-	sr, serr := strconv.ParseInt(string(sm[1]), 10, 64)
-	tr, terr := strconv.ParseInt(string(tm[1]), 10, 64)
-	if serr == nil && terr == nil && tr < sr {
+	sr, sok := yum.Revision(store)
+	tr, tok := yum.Revision(tree)
+	if sok && tok && tr < sr {
 		return fmt.Errorf("the store's revision is %d, the tree's %d", sr, tr)
 	}
 	return nil

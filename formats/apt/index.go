@@ -431,20 +431,21 @@ func releaseDate(b *formats.Build, prevPath string) time.Time {
 	if err != nil {
 		return now // no previous tree
 	}
-	if prev, ok := parseReleaseDate(data); ok && prev.After(now) {
+	if prev, ok := ReleaseTime(data, "Date"); ok && prev.After(now) {
 		return prev
 	}
 	return now
 }
 
-// parseReleaseDate finds and parses the Date field of a Release file,
-// accepting the RFC 1123 and RFC 2822 spellings other tools write.
-func parseReleaseDate(data []byte) (time.Time, bool) {
+// ReleaseTime finds and parses a time field of a Release file (Date,
+// Valid-Until), accepting the RFC 1123 and RFC 2822 spellings other tools
+// write.
+func ReleaseTime(data []byte, field string) (time.Time, bool) {
 	for rest := string(data); rest != ""; {
 		var line string
 		line, rest, _ = strings.Cut(rest, "\n")
 		name, value, ok := strings.Cut(line, ":")
-		if !ok || !strings.EqualFold(name, "Date") {
+		if !ok || !strings.EqualFold(name, field) {
 			continue
 		}
 		value = strings.TrimSpace(value)

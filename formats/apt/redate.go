@@ -10,12 +10,12 @@ import (
 // scheduled job keeps a repository valid without rebuilding its indexes.
 // It returns nil when the file has no Valid-Until or needs nothing yet.
 func Redate(release []byte, now time.Time, validFor time.Duration) []byte {
-	until, ok := releaseField(release, "Valid-Until")
+	until, ok := ReleaseTime(release, "Valid-Until")
 	if !ok || validFor <= 0 || until.Sub(now) > validFor/2 {
 		return nil
 	}
 	now = now.UTC().Truncate(time.Second)
-	if date, ok := releaseField(release, "Date"); ok && date.After(now) {
+	if date, ok := ReleaseTime(release, "Date"); ok && date.After(now) {
 		now = date // Date never goes backwards
 	}
 	var out bytes.Buffer
@@ -30,15 +30,4 @@ func Redate(release []byte, now time.Time, validFor time.Duration) []byte {
 		}
 	}
 	return out.Bytes()
-}
-
-// releaseField parses a date field of a Release file.
-func releaseField(release []byte, name string) (time.Time, bool) {
-	for _, line := range bytes.Split(release, []byte("\n")) {
-		if v, ok := bytes.CutPrefix(line, []byte(name+":")); ok {
-			t, err := time.Parse(DateFormat, string(bytes.TrimSpace(v)))
-			return t, err == nil
-		}
-	}
-	return time.Time{}, false
 }

@@ -276,6 +276,16 @@ func repomd(revision int64, docs []*doc) []byte {
 
 var revisionElem = regexp.MustCompile(`<revision>\s*([0-9]+)\s*</revision>`)
 
+// Revision returns the revision a repomd.xml states.
+func Revision(repomd []byte) (int64, bool) {
+	m := revisionElem.FindSubmatch(repomd)
+	if m == nil {
+		return 0, false
+	}
+	r, err := strconv.ParseInt(string(m[1]), 10, 64)
+	return r, err == nil
+}
+
 // revisionOf returns the build time in Unix seconds, or the revision of the
 // previously built repomd.xml if that is higher: the revision never goes
 // down.
@@ -288,15 +298,10 @@ func revisionOf(b *formats.Build, prevPath string) int64 {
 	if err != nil {
 		return now
 	}
-	m := revisionElem.FindSubmatch(data)
-	if m == nil {
-		return now
+	if prev, ok := Revision(data); ok && prev > now {
+		return prev
 	}
-	prev, err := strconv.ParseInt(string(m[1]), 10, 64)
-	if err != nil || prev < now {
-		return now
-	}
-	return prev
+	return now
 }
 
 // packagerKeys publishes the keys that sign the packages themselves at
