@@ -3,8 +3,6 @@ package check
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -47,12 +45,6 @@ func (c *checker) build(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	// The build notes what it wrote into each output folder under
-	// <cache>/written/<hash of the folder>; these folders are temporary,
-	// so their notes go with them.
-	for _, out := range []string{"head", "base"} {
-		defer os.Remove(writeRecord(c.opts.CacheDir, filepath.Join(tmp, out)))
-	}
 	now := c.opts.Now
 	if now.IsZero() {
 		now = c.head.Committer.When
@@ -60,7 +52,7 @@ func (c *checker) build(ctx context.Context) error {
 	// Both builds use one time, so that only what the change touches differs.
 	opts := generator.Options{
 		Dir: c.opts.Dir, CacheDir: c.opts.CacheDir, Now: now,
-		Getenv: c.opts.Getenv, Log: c.opts.Log, Unsigned: true,
+		Getenv: c.opts.Getenv, Log: c.opts.Log, Unsigned: true, Temporary: true,
 	}
 	headOut := filepath.Join(tmp, "head")
 	opts.Ref, opts.Out, opts.Progress = c.head.Hash.String(), headOut, c.opts.Progress
@@ -100,16 +92,6 @@ func (c *checker) build(ctx context.Context) error {
 		return c.checkPublished(ctx, headOut, diff)
 	}
 	return nil
-}
-
-// writeRecord is where generator.Build notes the files of output folder out.
-func writeRecord(cacheDir, out string) string {
-	abs, err := filepath.Abs(out)
-	if err != nil {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(abs))
-	return filepath.Join(cacheDir, "written", hex.EncodeToString(sum[:8]))
 }
 
 // checkPublished refuses artifacts the change adds to the tree when the

@@ -49,6 +49,9 @@ type Options struct {
 	// signatures or public keys, no npm registry signatures. For checks
 	// that run where no secrets are (pull requests from forks).
 	Unsigned bool
+	// Temporary says the output folder is thrown away after the build, so
+	// no note of what was written into it is kept in the cache.
+	Temporary bool
 	// State reads the published tree, from which TUF versions continue;
 	// when nil, the output folder's previous contents are used.
 	State tuf.ReadFunc
@@ -247,6 +250,9 @@ func (b *build) index(ctx context.Context) error {
 // writeRecord names the file where Write notes what it left in the output
 // folder, one per output folder.
 func (b *build) writeRecord() string {
+	if b.opts.Temporary {
+		return ""
+	}
 	abs, err := filepath.Abs(b.opts.Out)
 	if err != nil {
 		return ""
