@@ -354,15 +354,12 @@ func fetchVerified(ctx context.Context, opts SyncOptions, resolver *artifact.Res
 			return d, err
 		}
 	} else {
-		tmp, err := download(ctx, opts, c.URL)
+		tmp, sums, err := download(ctx, opts, c.URL)
 		if err != nil {
 			return d, err
 		}
 		defer os.Remove(tmp)
-		if d, err = digestFile(tmp); err != nil {
-			return d, err
-		}
-		local = tmp
+		local, d = tmp, sums
 	}
 	if err := c.Check(d); err != nil {
 		return d, err
@@ -375,40 +372,42 @@ func fetchVerified(ctx context.Context, opts SyncOptions, resolver *artifact.Res
 	return d, nil
 }
 
-// download fetches url into a temporary file of the cache folder.
-func download(ctx context.Context, opts SyncOptions, url string) (string, error) {
+// download fetches url into a temporary file of the cache folder, hashing
+// the bytes on their way.
+func download(ctx context.Context, opts SyncOptions, url string) (string, digest.Set, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return "", err
+		return "", digest.Set{}, err
 	}
 	req.Header.Set("Accept-Encoding", "identity")
 	req.Header.Set("User-Agent", "stockpile")
 	resp, err := opts.HTTP.Do(req)
 	if err != nil {
-		return "", err
+		return "", digest.Set{}, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s: server answered %s", url, resp.Status)
+		return "", digest.Set{}, fmt.Errorf("%s: server answered %s", url, resp.Status)
 	}
 	dir := filepath.Join(opts.CacheDir, "tmp")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+		return "", digest.Set{}, err
 	}
 	f, err := os.CreateTemp(dir, "sync-*")
 	if err != nil {
-		return "", err
+		return "", digest.Set{}, err
 	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
+	sums := digest.NewWriter()
+	if _, err := io.Copy(io.MultiWriter(f, sums), resp.Body); err != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return "", fmt.Errorf("%s: %w", url, err)
+		return "", digest.Set{}, fmt.Errorf("%s: %w", url, err)
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(f.Name())
-		return "", err
+		return "", digest.Set{}, err
 	}
-	return f.Name(), nil
+	return f.Name(), sums.Set(), nil
 }
 
 // syncMessage is the commit message: a summary line, then one line per file.
